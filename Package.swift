@@ -1,0 +1,64 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// The hot SIMD kernels are compiled three times from the same sources (the AVX2 and AVX-512
+/// folders hold symbolic links to `Sources/SIMDKernels`), each for one instruction set; the
+/// library picks one at run time from CPUID. They are optimised even in debug builds so that
+/// the test suite hashes its corpora quickly.
+let simdOptimisation: [String] = ["-Ounchecked", "-wmo"]
+
+let package = Package(
+    name: "sluice",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "sluice", targets: ["sluice"]),
+        .library(name: "Sluice", targets: ["Sluice"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenCL",
+            pkgConfig: "OpenCL",
+            providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]
+        ),
+        .target(name: "CSluice"),
+        .target(
+            name: "CKernelSources",
+            cSettings: [.unsafeFlags(["-std=c23"])]
+        ),
+        .target(
+            name: "SIMDKernels",
+            swiftSettings: [.unsafeFlags(simdOptimisation)]
+        ),
+        .target(
+            name: "SIMDKernelsAVX2",
+            swiftSettings: [.unsafeFlags(simdOptimisation + ["-target-cpu", "haswell"])]
+        ),
+        .target(
+            name: "SIMDKernelsAVX512",
+            swiftSettings: [.unsafeFlags(simdOptimisation + ["-target-cpu", "skylake-avx512"])]
+        ),
+        .target(
+            name: "Sluice",
+            dependencies: [
+                "COpenCL", "CSluice", "CKernelSources",
+                "SIMDKernels", "SIMDKernelsAVX2", "SIMDKernelsAVX512",
+            ]
+        ),
+        .executableTarget(
+            name: "sluice",
+            dependencies: [
+                "Sluice",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "SluiceTests",
+            dependencies: ["Sluice"],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)
