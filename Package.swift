@@ -5,7 +5,7 @@ import PackageDescription
 /// folders hold symbolic links to `Sources/SIMDKernels`), each for one instruction set; the
 /// library picks one at run time from CPUID. They are optimised even in debug builds so that
 /// the test suite hashes its corpora quickly.
-let simdOptimisation: [String] = ["-Ounchecked", "-wmo"]
+let simdOptimisation: [String] = ["-Ounchecked"]
 
 let package = Package(
     name: "sluice",

@@ -1,0 +1,1 @@
+// BLAKE3 (filled in with the pipeline work).

@@ -1,0 +1,1 @@
+// Byte histogram (filled in by the OpenCL layer work).

@@ -1,0 +1,33 @@
+// C helpers for what Swift cannot express: CPUID/XGETBV feature detection and a memory copy
+// out of a file mapping that survives SIGBUS (a file truncated by another process).
+#ifndef CSLUICE_H
+#define CSLUICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Instruction-set levels the SIMD kernels are built for.
+enum sluice_isa {
+    SLUICE_ISA_BASELINE = 0,  ///< x86-64 SSE2 (or any non-x86 CPU)
+    SLUICE_ISA_AVX2 = 1,      ///< AVX2 with OS-enabled YMM state
+    SLUICE_ISA_AVX512 = 2,    ///< AVX-512 F+BW+VL with OS-enabled ZMM state
+};
+
+/// The best instruction set this CPU and OS support (CPUID leaf 7 plus XGETBV).
+int sluice_detect_isa(void);
+
+/// Copies `length` bytes from `source` (inside a file mapping) to `destination`.
+/// Returns 0 on success, or -1 if touching the mapping raised SIGBUS (the file shrank
+/// underneath it). The SIGBUS handler is installed once, process-wide, and only acts on
+/// threads that are inside this function; any other SIGBUS keeps its default action.
+int sluice_guarded_copy(void *destination, const void *source, size_t length);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,12 @@
+import ArgumentParser
+import Sluice
+
+/// The `sluice` command: streams batches of files through compute kernels on OpenCL or CPU SIMD.
+@main
+struct SluiceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sluice",
+        abstract: "Stream batches of files through compute kernels on a GPU (OpenCL) or CPU SIMD.",
+        subcommands: []
+    )
+}
