@@ -1,0 +1,1 @@
+../SIMDKernels/BLAKE3Single.swift
