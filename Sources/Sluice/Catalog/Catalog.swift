@@ -1,0 +1,63 @@
+/// The files of a run: regular files to read, and what could not be listed.
+///
+/// Built once, before any reading, from the command-line paths and an optional `--files-from`
+/// list. See docs/catalog-and-reader.md for the walk rules.
+public struct Catalog: Sendable {
+    /// The regular files, in `CatalogOptions.order`. `index` is each job's position in the
+    /// given order among these jobs (`0 ..< jobs.count`, after sharding), so it doubles as a
+    /// dense file id and `--ordered` output can sort by it.
+    public var jobs: [FileJob]
+    /// Paths that were skipped, vanished, changed or failed while listing, in given order.
+    public var problems: [FileProblem]
+
+    /// A catalog from parts (for tests and for callers that list files themselves).
+    public init(jobs: [FileJob], problems: [FileProblem]) {
+        self.jobs = jobs
+        self.problems = problems
+    }
+
+    /// The sum of the jobs' listed sizes.
+    public var totalBytes: UInt64 { jobs.reduce(0) { $0 &+ $1.size } }
+
+    /// Lists `paths` and then the entries of `options.filesFrom`.
+    ///
+    /// Every per-path difficulty (missing, unreadable, special file, loop, dangling link,
+    /// vanished mid-walk) becomes a `FileProblem` and the listing goes on.
+    /// - Throws: `CatalogSetupError` only when the `--files-from` list cannot be read.
+    public static func build(paths: [RawPath], options: CatalogOptions) throws -> Catalog {
+        var arguments = paths
+        if let list = options.filesFrom {
+            arguments += try FilesFromList.read(from: list, nulSeparated: options.filesFromNulSeparated)
+        }
+        var walker = DirectoryWalker(follow: options.follow)
+        for argument in arguments {
+            walker.visit(argument: argument)
+        }
+        var jobs = walker.files
+        var problems = walker.problems
+        if let shard = options.shard {
+            jobs.removeAll { !shard.contains($0.path) }
+            problems.removeAll { !shard.contains($0.path) }
+        }
+        for position in jobs.indices {
+            jobs[position].index = position
+        }
+        sort(&jobs, by: options.order)
+        return Catalog(jobs: jobs, problems: problems)
+    }
+
+    /// Puts jobs in `order`; every order is total, so the result is deterministic.
+    static func sort(_ jobs: inout [FileJob], by order: CatalogOrder) {
+        switch order {
+        case .given:
+            break
+        case .path:
+            jobs.sort { ($0.path, $0.index) < ($1.path, $1.index) }
+        case .size:
+            jobs.sort { lhs, rhs in
+                if lhs.size != rhs.size { return lhs.size > rhs.size }
+                return (lhs.path, lhs.index) < (rhs.path, rhs.index)
+            }
+        }
+    }
+}

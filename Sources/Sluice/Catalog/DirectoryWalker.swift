@@ -1,0 +1,209 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Turns arguments into listed files and problems, in given order (arguments in turn, each
+/// directory walked depth-first with its entries in bytewise name order).
+///
+/// The walk never opens anything but directories: every entry is classified with `fstatat`
+/// relative to its directory's descriptor, so a FIFO, socket or device is reported and never
+/// touched. Each directory is opened, read to the end, `fstatat`-ed entry by entry and closed
+/// before any of its subdirectories is opened, so at most one directory descriptor is open at a
+/// time whatever the depth, and the walk keeps an explicit stack instead of recursing, so a deep
+/// tree cannot overflow the thread's stack.
+struct DirectoryWalker {
+    /// Follow symbolic links found inside directories.
+    let follow: Bool
+    /// Regular files found so far, `index` still to be assigned.
+    private(set) var files: [FileJob] = []
+    /// Problems found so far, in walk order.
+    private(set) var problems: [FileProblem] = []
+
+    init(follow: Bool) { self.follow = follow }
+
+    /// Lists one argument: a regular file becomes a job, a directory is walked, anything else is
+    /// a problem. A symbolic link named as an argument is always followed.
+    mutating func visit(argument path: RawPath) {
+        guard !path.bytes.isEmpty else {
+            problems.append(FileProblem(path: path, kind: .error, message: "empty path"))
+            return
+        }
+        switch SystemCall.status(of: path, follow: true) {
+        case .failure(let error):
+            problems.append(problemForUnresolvable(path, error: error, isArgument: true))
+        case .success(let status):
+            switch status.type {
+            case .regular: files.append(job(path, status))
+            case .directory: walk(root: path, status: status)
+            default: problems.append(FileProblem(path: path, kind: .skipped, message: status.notRegularMessage))
+            }
+        }
+    }
+
+    // MARK: - Walking one directory tree
+
+    /// One directory entry, classified when its directory was read and acted on when the walk
+    /// reaches it, so problems and files come out in one consistent order.
+    private struct Entry {
+        /// The name followed by a NUL byte, ready for `fstatat`.
+        var terminatedName: [UInt8]
+        var outcome: Outcome
+    }
+
+    private enum Outcome {
+        /// `fstatat` succeeded; `viaSymlink` when the entry is a symbolic link that was followed.
+        case found(FileStatus, viaSymlink: Bool)
+        /// Already a problem (vanished, dangling link, …): report it when reached.
+        case problem(FileProblem.Kind, String)
+    }
+
+    /// A directory being walked: its path, identity and the entries not yet reached,
+    /// last-first so that `popLast` yields name order.
+    private struct Frame {
+        var path: RawPath
+        var identity: FileIdentity
+        var pending: [Entry]
+    }
+
+    private mutating func walk(root: RawPath, status: FileStatus) {
+        var stack: [Frame] = []
+        var ancestors: Set<FileIdentity> = []
+        if let frame = read(directory: root, expected: status.identity, followLastLink: true) {
+            stack.append(frame)
+            ancestors.insert(frame.identity)
+        }
+        while !stack.isEmpty {
+            guard let entry = stack[stack.count - 1].pending.popLast() else {
+                ancestors.remove(stack.removeLast().identity)
+                continue
+            }
+            let path = RawPath(bytes: stack[stack.count - 1].path.appending(entry.terminatedName.dropLast()).bytes)
+            switch entry.outcome {
+            case .problem(let kind, let message):
+                problems.append(FileProblem(path: path, kind: kind, message: message))
+            case .found(let status, let viaSymlink):
+                switch status.type {
+                case .regular:
+                    files.append(job(path, status))
+                case .directory:
+                    if ancestors.contains(status.identity) {
+                        // A link (or bind mount) back to a directory we are inside: stop here.
+                        let message = viaSymlink ? "symlink loop" : "directory loop"
+                        problems.append(FileProblem(path: path, kind: .skipped, message: message))
+                    } else if let frame = read(directory: path, expected: status.identity, followLastLink: viaSymlink) {
+                        stack.append(frame)
+                        ancestors.insert(frame.identity)
+                    }
+                case .symbolicLink:
+                    problems.append(FileProblem(path: path, kind: .skipped, message: "symbolic link not followed"))
+                default:
+                    problems.append(FileProblem(path: path, kind: .skipped, message: status.notRegularMessage))
+                }
+            }
+        }
+    }
+
+    /// Opens `path`, checks it is still the directory that was listed, reads and classifies all
+    /// its entries, and closes it. `nil` (with a problem recorded) when it cannot be read.
+    private mutating func read(directory path: RawPath, expected: FileIdentity, followLastLink: Bool) -> Frame? {
+        let flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (followLastLink ? 0 : O_NOFOLLOW)
+        let fd: Int32
+        do {
+            fd = try SystemCall.open(path, flags: flags)
+        } catch {
+            problems.append(error.problem(for: path))
+            return nil
+        }
+        guard let directory = fdopendir(fd) else {
+            problems.append(SystemCallError.current("fdopendir").problem(for: path))
+            SystemCall.close(fd)
+            return nil
+        }
+        defer { closedir(directory) }
+
+        do {
+            guard try SystemCall.status(of: fd).identity == expected else {
+                problems.append(FileProblem(path: path, kind: .changed, message: "directory replaced during the walk"))
+                return nil
+            }
+        } catch {
+            problems.append(error.problem(for: path))
+            return nil
+        }
+
+        var names: [[UInt8]] = []
+        while true {
+            errno = 0
+            guard let record = readdir(directory) else {
+                if errno != 0 {
+                    // Keep what was read; the directory itself is reported.
+                    problems.append(SystemCallError.current("readdir").problem(for: path))
+                }
+                break
+            }
+            let name = withUnsafeBytes(of: &record.pointee.d_name) { raw -> [UInt8] in
+                let length = raw.firstIndex(of: 0) ?? raw.count
+                return Array(raw[0 ..< length])
+            }
+            if name == [0x2E] || name == [0x2E, 0x2E] { continue }
+            names.append(name + [0])
+        }
+        // Name order, NUL included: "a\0" sorts before "ab\0" as "a" before "ab". Reversed for popLast.
+        names.sort { $1.lexicographicallyPrecedes($0) }
+
+        var pending: [Entry] = []
+        pending.reserveCapacity(names.count)
+        for name in names {
+            pending.append(Entry(terminatedName: name, outcome: classify(name, in: fd)))
+        }
+        return Frame(path: path, identity: expected, pending: pending)
+    }
+
+    /// `lstat`s one entry (and `stat`s it when it is a link to follow).
+    private func classify(_ terminatedName: [UInt8], in directory: Int32) -> Outcome {
+        terminatedName.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { name in
+                switch SystemCall.status(of: name.baseAddress!, relativeTo: directory, follow: false) {
+                case .failure(let error):
+                    return .problem(error.code == ENOENT ? .vanished : .error, error.description)
+                case .success(let status) where status.type == .symbolicLink && follow:
+                    switch SystemCall.status(of: name.baseAddress!, relativeTo: directory, follow: true) {
+                    case .success(let target): return .found(target, viaSymlink: true)
+                    case .failure(let error):
+                        let problem = problemForUnresolvable(RawPath(bytes: []), error: error, isArgument: false)
+                        return .problem(problem.kind, problem.message)
+                    }
+                case .success(let status):
+                    return .found(status, viaSymlink: false)
+                }
+            }
+        }
+    }
+
+    /// The problem for a path whose `stat` (following links) failed: a dangling link and a link
+    /// cycle get their own messages; a missing argument is an error, a missing walk entry vanished.
+    private func problemForUnresolvable(_ path: RawPath, error: SystemCallError, isArgument: Bool) -> FileProblem {
+        if error.code == ELOOP {
+            return FileProblem(path: path, kind: .error, message: "symlink loop (\(error))")
+        }
+        if error.code == ENOENT {
+            let isLink: Bool
+            if isArgument, case .success(let status) = SystemCall.status(of: path, follow: false) {
+                isLink = status.type == .symbolicLink
+            } else {
+                // In the walk `lstat` just found a link, so ENOENT on `stat` means its target is missing.
+                isLink = !isArgument
+            }
+            if isLink { return FileProblem(path: path, kind: .error, message: "dangling symbolic link") }
+            return FileProblem(path: path, kind: .error, message: error.description)
+        }
+        return FileProblem(path: path, kind: .error, message: error.description)
+    }
+
+    private func job(_ path: RawPath, _ status: FileStatus) -> FileJob {
+        FileJob(index: 0, path: path, size: status.size, mtimeNanoseconds: status.mtimeNanoseconds,
+                device: status.device, inode: status.inode)
+    }
+}

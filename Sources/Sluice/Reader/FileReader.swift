@@ -1,0 +1,156 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads one listed file, checking that it is still the file the catalog saw.
+///
+/// Use: `init` (opens and checks identity), any number of `read(into:at:)` calls within the
+/// listed size, then `finish()` (checks nothing changed, closes). Every failure is a
+/// `FileProblem` for this file alone; none is a crash. A reader is used by one thread at a time.
+public final class FileReader {
+    /// Files of at least this many bytes are mapped under `.automatic`; smaller ones are read
+    /// with `pread`. Measured on the development machine (docs/catalog-and-reader.md): `pread`
+    /// wins below 512 KiB, a mapping above. Set it once, before readers are created.
+    nonisolated(unsafe) public static var mmapThreshold: UInt64 = 512 * 1024
+
+    /// The file as listed.
+    public let job: FileJob
+    /// The strategy in use: `.pread` or `.mmap`, never `.automatic` (a refused or 0-byte
+    /// mapping shows as `.pread`).
+    public private(set) var strategy: ReadStrategy
+
+    /// The open descriptor, -1 once closed.
+    private var fd: Int32
+    private var mapping: FileMapping?
+
+    /// Opens `job.path` read-only without blocking (`O_NONBLOCK`: a FIFO put in the file's place
+    /// cannot stall the reader), without updating the access time when allowed, and checks it is
+    /// a regular file with the listed device, inode, size and mtime.
+    ///
+    /// - Parameters:
+    ///   - strategy: `.automatic` picks by `mmapThreshold`.
+    ///   - adviseWillNeed: ask the kernel to start reading the whole file now
+    ///     (`posix_fadvise(WILLNEED)`), for files queued next.
+    /// - Throws: `.vanished` when the path is gone, `.skipped` when it is no longer a regular
+    ///   file, `.changed` when it is another file or was modified since listing, `.error` for
+    ///   anything else (e.g. "Permission denied (open)").
+    public init(job: FileJob, strategy: ReadStrategy = .automatic, adviseWillNeed: Bool = false) throws(FileProblem) {
+        self.job = job
+        let flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY
+        do {
+            do {
+                fd = try SystemCall.open(job.path, flags: flags | openNoAccessTime)
+            } catch where error.code == EPERM {
+                // O_NOATIME is allowed only to the file's owner (or CAP_FOWNER).
+                fd = try SystemCall.open(job.path, flags: flags)
+            }
+        } catch {
+            throw error.problem(for: job.path)
+        }
+
+        let status: FileStatus
+        do {
+            status = try SystemCall.status(of: fd)
+        } catch {
+            SystemCall.close(fd)
+            throw error.problem(for: job.path)
+        }
+        if let problem = FileReader.mismatch(status, job, since: "since it was listed") {
+            SystemCall.close(fd)
+            throw problem
+        }
+
+        let wantsMapping = switch strategy {
+        case .automatic: job.size >= FileReader.mmapThreshold
+        case .mmap: true
+        case .pread: false
+        }
+        mapping = wantsMapping ? FileMapping(fd: fd, length: job.size) : nil
+        self.strategy = mapping == nil ? .pread : .mmap
+        if adviseWillNeed, job.size > 0 {
+            // Advice only; its failure changes nothing but speed.
+            _ = posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED)
+        }
+    }
+
+    /// Fills all of `destination` with the file's bytes from `offset`.
+    ///
+    /// `offset + destination.count` must not exceed `job.size` (the bytes the catalog listed).
+    /// Short reads and `EINTR` are retried.
+    /// - Throws: `.changed` "file shrank while being read" when the file ends early (end of
+    ///   file on `pread`, SIGBUS on the mapping); `.error` for I/O errors such as EIO.
+    public func read(into destination: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(FileProblem) {
+        guard fd >= 0 else {
+            throw FileProblem(path: job.path, kind: .error, message: "read after finish")
+        }
+        let (end, overflow) = offset.addingReportingOverflow(UInt64(destination.count))
+        guard !overflow, end <= job.size else {
+            throw FileProblem(path: job.path, kind: .error,
+                              message: "read of \(destination.count) bytes at \(offset) is past the listed size \(job.size)")
+        }
+        guard destination.count > 0 else { return }
+        if let mapping {
+            guard mapping.copy(into: destination, at: Int(offset)) else {
+                throw FileProblem(path: job.path, kind: .changed, message: "file shrank while being read (SIGBUS on the mapping)")
+            }
+            return
+        }
+        var done = 0
+        while done < destination.count {
+            let count = Glibc.pread(fd, destination.baseAddress! + done, destination.count - done, off_t(offset) + off_t(done))
+            if count > 0 {
+                done += count
+            } else if count == 0 {
+                throw FileProblem(path: job.path, kind: .changed, message: "file shrank while being read")
+            } else if errno != EINTR {
+                throw FileProblem(path: job.path, kind: .error, message: SystemCallError.current("pread").description)
+            }
+        }
+    }
+
+    /// Checks that the file still has the listed size and mtime (so what was read is what was
+    /// listed, and nothing was appended), then closes it. Closes even when it throws; a second
+    /// call does nothing.
+    /// - Throws: `.changed` "file changed while being read", or `.error` if `fstat` fails.
+    public func finish() throws(FileProblem) {
+        guard fd >= 0 else { return }
+        defer { close() }
+        let status: FileStatus
+        do {
+            status = try SystemCall.status(of: fd)
+        } catch {
+            throw error.problem(for: job.path)
+        }
+        if let problem = FileReader.mismatch(status, job, since: "while being read") {
+            throw problem
+        }
+    }
+
+    /// The problem when `status` (of an open descriptor) is not the listed file unchanged.
+    private static func mismatch(_ status: FileStatus, _ job: FileJob, since: String) -> FileProblem? {
+        if status.type != .regular {
+            return FileProblem(path: job.path, kind: .skipped, message: status.notRegularMessage)
+        }
+        if status.device != job.device || status.inode != job.inode {
+            return FileProblem(path: job.path, kind: .changed, message: "file replaced \(since)")
+        }
+        if status.size != job.size || status.mtimeNanoseconds != job.mtimeNanoseconds {
+            return FileProblem(path: job.path, kind: .changed, message: "file changed \(since)")
+        }
+        return nil
+    }
+
+    private func close() {
+        mapping = nil
+        if fd >= 0 {
+            SystemCall.close(fd)
+            fd = -1
+        }
+    }
+
+    deinit {
+        close()
+    }
+}
