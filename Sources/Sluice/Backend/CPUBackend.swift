@@ -1,0 +1,39 @@
+/// The native CPU backend: one worker thread per core, each with its own SIMD executor,
+/// all taking batches from the one shared queue so no worker idles while batches wait.
+public final class CPUBackend: ComputeBackend {
+    /// The instruction set whose kernels run.
+    public let isa: CPUVectorISA
+    public let workerCount: Int
+    public let preferredBatchBytes: Int
+
+    /// - Parameters:
+    ///   - workers: compute threads (default: one per core).
+    ///   - batchBytes: staging buffer size; 4 MiB keeps a batch in L2/L3 on the machines measured
+    ///     (docs/performance.md) while amortising the per-batch planning.
+    public init(isa: CPUVectorISA, workers: Int, batchBytes: Int = 4 << 20) {
+        self.isa = isa
+        self.workerCount = max(1, workers)
+        self.preferredBatchBytes = batchBytes
+    }
+
+    public var deviceName: String { "cpu:\(isa.rawValue)" }
+
+    public func makeStagingBuffer(capacity: Int) -> StagingBuffer { StagingBuffer(capacity: capacity) }
+
+    public func runWorker(
+        index: Int, mode: BLAKE3Mode, batches: BoundedQueue<StagingBuffer>, deliver: (ComputedBatch) -> Void,
+        recycle: (StagingBuffer) -> Void, clock: StageClock
+    ) {
+        var executor = BLAKE3CPUExecutor(isa: isa)
+        while let batch = batches.pop() {
+            let started = StageClock.now()
+            var records: [UInt32] = []
+            executor.run(subtrees: batch.subtrees, buffer: UnsafeRawPointer(batch.bytes), mode: mode, records: &records)
+            let subtrees = batch.subtrees
+            let bytes = UInt64(batch.used)
+            clock.record(since: started, items: 1, bytes: bytes)
+            recycle(batch)
+            deliver(ComputedBatch(subtrees: subtrees, records: records))
+        }
+    }
+}

@@ -1,0 +1,48 @@
+/// A fixed-size host buffer that carries one batch from the reader to a backend, and the
+/// descriptor table of the subtrees packed into it. Buffers come from a `BufferPool` and go
+/// back to it: they are the only large allocations of a run.
+public final class StagingBuffer: @unchecked Sendable {
+    /// Start of the byte region (64-byte aligned).
+    public let bytes: UnsafeMutableRawPointer
+    /// Size of the byte region.
+    public let capacity: Int
+    /// Bytes filled so far.
+    public var used = 0
+    /// The subtrees packed into this batch, in buffer order.
+    public var subtrees: [BLAKE3Subtree] = []
+    /// Sequence number of the batch, for tracing.
+    public var sequence = 0
+    /// Backend-specific storage that belongs to this buffer (e.g. an OpenCL pinned buffer that
+    /// `bytes` points into); released with it.
+    public let owner: AnyObject?
+    private let ownsMemory: Bool
+
+    /// Allocates `capacity` bytes of ordinary memory.
+    public init(capacity: Int) {
+        bytes = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+        self.capacity = capacity
+        owner = nil
+        ownsMemory = true
+    }
+
+    /// Wraps memory owned by `owner` (which must keep it valid while this buffer lives).
+    public init(bytes: UnsafeMutableRawPointer, capacity: Int, owner: AnyObject) {
+        self.bytes = bytes
+        self.capacity = capacity
+        self.owner = owner
+        ownsMemory = false
+    }
+
+    deinit {
+        if ownsMemory { bytes.deallocate() }
+    }
+
+    /// Bytes still free.
+    public var remaining: Int { capacity - used }
+
+    /// Empties the buffer for reuse, keeping the table's storage.
+    public func reset() {
+        used = 0
+        subtrees.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+/// A blocking FIFO between pipeline stages, bounded so a fast producer waits for a slow
+/// consumer (back-pressure) instead of growing memory.
+///
+/// Producers and consumers are plain threads (blocking I/O and compute never run on Swift
+/// concurrency's cooperative pool). `close()` lets consumers drain what is queued and then
+/// receive `nil`.
+public final class BoundedQueue<Element>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [Element] = []
+    private var head = 0
+    private var closed = false
+    /// Most items held at once; `Int.max` for an unbounded queue.
+    public let capacity: Int
+
+    public init(capacity: Int) {
+        precondition(capacity > 0)
+        self.capacity = capacity
+    }
+
+    /// Appends `item`, waiting while the queue is full. Returns false if the queue was closed.
+    @discardableResult
+    public func push(_ item: Element) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count - head >= capacity && !closed { condition.wait() }
+        guard !closed else { return false }
+        items.append(item)
+        condition.broadcast()
+        return true
+    }
+
+    /// Removes the oldest item, waiting while the queue is empty; nil once closed and drained.
+    public func pop() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count == head && !closed { condition.wait() }
+        return takeLocked()
+    }
+
+    /// Removes the oldest item if there is one, without waiting.
+    public func tryPop() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        return takeLocked()
+    }
+
+    private func takeLocked() -> Element? {
+        guard head < items.count else { return nil }
+        let item = items[head]
+        head += 1
+        if head > 1024 && head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        condition.broadcast()
+        return item
+    }
+
+    /// Ends the stream: pending pops return what is left, then nil; pushes are refused.
+    public func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Items waiting now.
+    public var count: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return items.count - head
+    }
+}

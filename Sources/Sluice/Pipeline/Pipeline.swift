@@ -1,0 +1,196 @@
+import Foundation
+
+/// Runs one batch of files through the stages of DESIGN.md: reader threads fill staging
+/// buffers, backend workers compute partials, the assembler finalizes files, the writer emits
+/// results. Queues between stages are bounded; the buffer pool bounds memory.
+public final class Pipeline {
+    private let catalog: Catalog
+    private let backend: ComputeBackend
+    private let configuration: RunConfiguration
+    private let sink: ResultSink
+    private let cancellation: Cancellation
+
+    public init(catalog: Catalog, backend: ComputeBackend, configuration: RunConfiguration, sink: ResultSink,
+                cancellation: Cancellation = .never) {
+        self.catalog = catalog
+        self.backend = backend
+        self.configuration = configuration
+        self.sink = sink
+        self.cancellation = cancellation
+    }
+
+    /// Processes every file of the catalog. Throws only when results cannot be written or the
+    /// backend fails as a whole; per-file problems are results.
+    public func run() throws -> RunSummary {
+        let started = StageClock.now()
+        var summary = RunSummary()
+        summary.device = backend.deviceName
+
+        // Problems found while listing come first (they are known before any read).
+        for problem in catalog.problems {
+            try sink.write(FileResult(index: -1, path: problem.path, size: 0, digest: nil, problem: problem))
+            count(problem, in: &summary)
+        }
+
+        let jobs = catalog.jobs
+        let bufferBytes = Self.roundedBatchBytes(configuration.batchBytes ?? backend.preferredBatchBytes)
+        let readers = max(1, min(configuration.readers, max(1, jobs.count)))
+        let workers = backend.workerCount
+        // At least one buffer per reader and worker plus one in each queue, so every stage can be busy.
+        let bufferCount = max(readers + workers + 1, configuration.memoryBytes / bufferBytes)
+        let pool = BufferPool(count: bufferCount, bufferCapacity: bufferBytes) { [backend] in
+            backend.makeStagingBuffer(capacity: bufferBytes)
+        }
+        let batches = BoundedQueue<StagingBuffer>(capacity: max(1, bufferCount - readers))
+        let assemblerInput = BoundedQueue<AssemblerInput>(capacity: Int.max)
+        let results = BoundedQueue<FileResult>(capacity: 4096)
+        let batcher = Batcher(jobs: jobs, pool: pool, strategy: configuration.readStrategy, threads: readers)
+        let computeClock = StageClock(name: "compute", threads: workers)
+        let writeClock = StageClock(name: "write", threads: 1)
+        let progress = ProgressReporter(totalFiles: jobs.count, totalBytes: catalog.totalBytes,
+                                        enabled: configuration.progress)
+        let assembler = Assembler(jobs: jobs, mode: configuration.mode) { results.push($0) }
+        let cancellation = cancellation
+
+        let group = DispatchGroup()
+        let failure = FirstError()
+
+        // Read.
+        let readersDone = DispatchGroup()
+        for index in 0..<readers {
+            spawn("sluice-read-\(index)", group, readersDone) {
+                batcher.runReader(batches: batches, events: { assemblerInput.push(.event($0)) },
+                                  isCancelled: { cancellation.isCancelled })
+            }
+        }
+        readersDone.notify(queue: .global()) { batches.close() }
+
+        // Compute.
+        let workersDone = DispatchGroup()
+        for index in 0..<workers {
+            spawn("sluice-compute-\(index)", group, workersDone) { [backend, mode = configuration.mode] in
+                do {
+                    try backend.runWorker(index: index, mode: mode, batches: batches,
+                                          deliver: { assemblerInput.push(.batch($0)) },
+                                          recycle: { pool.recycle($0) }, clock: computeClock)
+                } catch {
+                    failure.set(error)
+                    cancellation.cancel()
+                    // Keep draining so readers never wait forever on a full queue.
+                    while let batch = batches.pop() { pool.recycle(batch) }
+                }
+            }
+        }
+        workersDone.notify(queue: .global()) { assemblerInput.close() }
+
+        // Assemble.
+        spawn("sluice-assemble", group, nil) {
+            while let input = assemblerInput.pop() {
+                switch input {
+                case .batch(let batch): assembler.accept(batch)
+                case .event(let event): assembler.accept(event)
+                }
+            }
+            results.close()
+        }
+
+        // Write (this thread).
+        var reorder = ReorderBuffer(enabled: configuration.ordered, jobs: jobs)
+        while let result = results.pop() {
+            let writeStarted = StageClock.now()
+            count(result, in: &summary)
+            progress.advance(files: 1, bytes: result.digest == nil ? 0 : result.size)
+            do {
+                for ready in reorder.accept(result) { try sink.write(ready) }
+            } catch {
+                failure.set(error)
+                cancellation.cancel()
+            }
+            writeClock.record(since: writeStarted, items: 1)
+        }
+        group.wait()
+        progress.finish()
+        try sink.finish()
+        if let error = failure.error { throw error }
+
+        summary.wallSeconds = Double(StageClock.now() - started) / 1e9
+        summary.stages = [batcher.clock.snapshot, computeClock.snapshot, assembler.clock.snapshot, writeClock.snapshot]
+        summary.stagingBuffers = pool.createdCount
+        summary.stagingBufferBytes = bufferBytes
+        return summary
+    }
+
+    private func count(_ result: FileResult, in summary: inout RunSummary) {
+        if result.digest != nil {
+            summary.filesHashed += 1
+            summary.bytes += result.size
+        } else if let problem = result.problem {
+            count(problem, in: &summary)
+        }
+    }
+
+    private func count(_ problem: FileProblem, in summary: inout RunSummary) {
+        if problem.isFailure { summary.filesFailed += 1 } else { summary.filesSkipped += 1 }
+    }
+
+    /// `bytes` rounded up to whole BLAKE3 subtrees (at least one).
+    static func roundedBatchBytes(_ bytes: Int) -> Int {
+        let unit = BLAKE3Layout.maxSubtreeBytes
+        return max(unit, (bytes + unit - 1) / unit * unit)
+    }
+
+    private func spawn(_ name: String, _ group: DispatchGroup, _ stage: DispatchGroup?, _ body: @escaping () -> Void) {
+        group.enter()
+        stage?.enter()
+        let thread = Thread {
+            body()
+            stage?.leave()
+            group.leave()
+        }
+        thread.name = name
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+}
+
+/// What the assembler thread receives.
+enum AssemblerInput {
+    case batch(ComputedBatch)
+    case event(FileEvent)
+}
+
+/// Holds results back until every earlier file (in given order) is out, for `--ordered`.
+struct ReorderBuffer {
+    private let enabled: Bool
+    private var next = 0
+    private var waiting: [Int: FileResult] = [:]
+    private let order: [Int]
+
+    init(enabled: Bool, jobs: [FileJob]) {
+        self.enabled = enabled
+        order = enabled ? jobs.map(\.index).sorted() : []
+    }
+
+    mutating func accept(_ result: FileResult) -> [FileResult] {
+        guard enabled else { return [result] }
+        waiting[result.index] = result
+        var ready: [FileResult] = []
+        while next < order.count, let result = waiting.removeValue(forKey: order[next]) {
+            ready.append(result)
+            next += 1
+        }
+        return ready
+    }
+}
+
+/// The first error raised by any thread.
+final class FirstError: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var error: Error?
+
+    func set(_ error: Error) {
+        lock.lock()
+        if self.error == nil { self.error = error }
+        lock.unlock()
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// A one-line progress display on stderr (files, bytes, GB/s, ETA), redrawn at most every
+/// 200 ms, only when stderr is a terminal.
+final class ProgressReporter {
+    private let totalFiles: Int
+    private let totalBytes: UInt64
+    private let enabled: Bool
+    private var files = 0
+    private var bytes: UInt64 = 0
+    private let started = StageClock.now()
+    private var lastDraw: UInt64 = 0
+
+    init(totalFiles: Int, totalBytes: UInt64, enabled: Bool) {
+        self.totalFiles = totalFiles
+        self.totalBytes = totalBytes
+        self.enabled = enabled && isatty(2) != 0
+    }
+
+    func advance(files: Int, bytes: UInt64) {
+        guard enabled else { return }
+        self.files += files
+        self.bytes += bytes
+        let now = StageClock.now()
+        if now - lastDraw > 200_000_000 {
+            lastDraw = now
+            draw(now: now)
+        }
+    }
+
+    func finish() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+
+    private func draw(now: UInt64) {
+        let seconds = Double(now - started) / 1e9
+        let rate = seconds > 0 ? Double(bytes) / seconds : 0
+        let remaining = rate > 0 ? Double(totalBytes - min(bytes, totalBytes)) / rate : 0
+        let fraction = totalBytes > 0 ? Double(bytes) / Double(totalBytes) : Double(files) / Double(max(1, totalFiles))
+        let width = 24
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        let line = String(format: "\r[%@] %d/%d files, %@, %.2f GB/s, ETA %.0f s\u{1B}[K", bar, files, totalFiles,
+                          RunSummary.formatBytes(bytes), rate / 1e9, remaining)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+}

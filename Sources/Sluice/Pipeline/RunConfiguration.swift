@@ -1,0 +1,19 @@
+/// Everything a run needs, decided before any file is read.
+public struct RunConfiguration: Sendable {
+    /// What to hash.
+    public var mode: BLAKE3Mode = .hash()
+    /// Reader threads.
+    public var readers: Int = 2
+    /// Upper bound on staging memory in bytes (the buffer pool's size).
+    public var memoryBytes: Int = 256 << 20
+    /// Staging buffer size; nil for the backend's preference.
+    public var batchBytes: Int?
+    /// How files are read.
+    public var readStrategy: ReadStrategy = .automatic
+    /// Emit results in the catalog's given order instead of completion order.
+    public var ordered = false
+    /// Show a progress line on stderr (only when it is a terminal).
+    public var progress = false
+
+    public init() {}
+}

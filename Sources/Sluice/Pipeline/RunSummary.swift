@@ -1,0 +1,65 @@
+import Foundation
+
+/// The end-of-run totals: files, bytes, rates, per-stage busy time and the device.
+public struct RunSummary: Sendable, Codable {
+    /// Files with a digest.
+    public var filesHashed = 0
+    /// Files with an error or a change (these make the exit code 1).
+    public var filesFailed = 0
+    /// Files skipped (not regular) or vanished (warnings).
+    public var filesSkipped = 0
+    /// Bytes hashed.
+    public var bytes: UInt64 = 0
+    /// Wall time from the first read to the last result, seconds.
+    public var wallSeconds: Double = 0
+    /// What ran the kernel.
+    public var device = ""
+    /// Per-stage totals, in pipeline order.
+    public var stages: [StageStatistics] = []
+    /// Staging buffers created and their size (the staging memory high-water mark is their product).
+    public var stagingBuffers = 0
+    public var stagingBufferBytes = 0
+    /// Warnings raised while choosing the device.
+    public var warnings: [String] = []
+
+    /// Files per second.
+    public var filesPerSecond: Double { wallSeconds > 0 ? Double(filesHashed) / wallSeconds : 0 }
+    /// Gigabytes (1e9 bytes) per second.
+    public var gigabytesPerSecond: Double { wallSeconds > 0 ? Double(bytes) / wallSeconds / 1e9 : 0 }
+    /// Wall time over the busiest stage's busy time per thread: 1.0 is perfect overlap.
+    public var overlapRatio: Double {
+        let busiest = stages.map { $0.busySeconds / Double(max(1, $0.threads)) }.max() ?? 0
+        return busiest > 0 ? wallSeconds / busiest : 0
+    }
+
+    /// The exit code DESIGN.md assigns: 0 all processed, 1 some failed.
+    public var exitCode: Int32 { filesFailed > 0 ? 1 : 0 }
+
+    /// The human summary printed on stderr at the end of a run.
+    public var text: String {
+        var lines: [String] = []
+        lines.append(String(format: "sluice: %d files, %@ in %.3f s (%.0f files/s, %.2f GB/s) on %@",
+                            filesHashed, Self.formatBytes(bytes), wallSeconds, filesPerSecond, gigabytesPerSecond, device))
+        if filesFailed > 0 || filesSkipped > 0 {
+            lines.append("sluice: \(filesFailed) failed, \(filesSkipped) skipped or vanished")
+        }
+        let stageText = stages.map { stage in
+            let utilisation = wallSeconds > 0 ? 100 * stage.busySeconds / (wallSeconds * Double(max(1, stage.threads))) : 0
+            return String(format: "%@ %.0f%% ×%d", stage.name, utilisation, stage.threads)
+        }.joined(separator: ", ")
+        lines.append(String(format: "sluice: stages busy: %@; wall/busiest %.2f", stageText, overlapRatio))
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Bytes with a binary unit.
+    public static func formatBytes(_ bytes: UInt64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+    }
+}

@@ -1,0 +1,115 @@
+/// The `HEX  PATH` line format of b3sum (and sha256sum), both ways.
+///
+/// A name holding a backslash or a newline is escaped (`\\`, `\n`) and its line starts with a
+/// backslash, as b3sum 1.2 does. Names that are not UTF-8 are written as their raw bytes (like
+/// coreutils), not with U+FFFD as b3sum does, so that `sluice check` finds the very same file.
+public enum B3SumFormat {
+    /// Whether a name needs the escaped form.
+    public static func needsEscape(_ path: RawPath) -> Bool {
+        path.bytes.contains(UInt8(ascii: "\\")) || path.bytes.contains(UInt8(ascii: "\n"))
+    }
+
+    /// One line, newline included; with `zero`, a NUL-terminated record and no escaping.
+    public static func line(hexDigest: String, path: RawPath, zero: Bool = false) -> [UInt8] {
+        var line: [UInt8] = []
+        line.reserveCapacity(hexDigest.utf8.count + path.bytes.count + 4)
+        let escape = !zero && needsEscape(path)
+        if escape { line.append(UInt8(ascii: "\\")) }
+        line.append(contentsOf: hexDigest.utf8)
+        line.append(UInt8(ascii: " "))
+        line.append(UInt8(ascii: " "))
+        line.append(contentsOf: escape ? escaped(path) : path.bytes)
+        line.append(zero ? 0 : UInt8(ascii: "\n"))
+        return line
+    }
+
+    /// The path with `\` as `\\` and newline as `\n`.
+    public static func escaped(_ path: RawPath) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(path.bytes.count + 4)
+        for byte in path.bytes {
+            switch byte {
+            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case UInt8(ascii: "\n"): out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            default: out.append(byte)
+            }
+        }
+        return out
+    }
+
+    /// The name as `check` prints it: escaped with a leading backslash when needed (b3sum's way).
+    public static func displayName(_ path: RawPath) -> [UInt8] {
+        needsEscape(path) ? [UInt8(ascii: "\\")] + escaped(path) : path.bytes
+    }
+
+    /// One parsed line of a checksum file.
+    public struct Entry: Sendable, Hashable {
+        public var digest: [UInt8]
+        public var path: RawPath
+    }
+
+    /// Parses one line (without its terminator).
+    /// - Throws: a message naming what is wrong with the line.
+    public static func parse(line: ArraySlice<UInt8>) throws -> Entry {
+        var rest = line
+        var escapedLine = false
+        if rest.first == UInt8(ascii: "\\") {
+            escapedLine = true
+            rest = rest.dropFirst()
+        }
+        guard let space = rest.firstIndex(of: UInt8(ascii: " ")),
+              rest.index(after: space) < rest.endIndex, rest[rest.index(after: space)] == UInt8(ascii: " ") else {
+            throw ChecksumLineError("expected HEX, two spaces, then a path")
+        }
+        let hexPart = rest[rest.startIndex..<space]
+        guard !hexPart.isEmpty, hexPart.count % 2 == 0, let digest = decodeHex(hexPart) else {
+            throw ChecksumLineError("invalid hexadecimal digest")
+        }
+        let pathPart = rest[(space + 2)...]
+        guard !pathPart.isEmpty else { throw ChecksumLineError("empty path") }
+        let pathBytes = escapedLine ? try unescape(pathPart) : Array(pathPart)
+        return Entry(digest: digest, path: RawPath(bytes: pathBytes))
+    }
+
+    static func unescape(_ bytes: ArraySlice<UInt8>) throws -> [UInt8] {
+        var out: [UInt8] = []
+        var iterator = bytes.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "\\") else {
+                out.append(byte)
+                continue
+            }
+            switch iterator.next() {
+            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
+            case UInt8(ascii: "n"): out.append(UInt8(ascii: "\n"))
+            default: throw ChecksumLineError("invalid escape sequence in path")
+            }
+        }
+        return out
+    }
+
+    static func decodeHex(_ text: ArraySlice<UInt8>) -> [UInt8]? {
+        func value(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+        }
+        var out: [UInt8] = []
+        var index = text.startIndex
+        while index < text.endIndex {
+            guard let high = value(text[index]), let low = value(text[index + 1]) else { return nil }
+            out.append(high << 4 | low)
+            index += 2
+        }
+        return out
+    }
+}
+
+/// A checksum line that cannot be parsed.
+public struct ChecksumLineError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
