@@ -70,6 +70,23 @@ public final class Event: @unchecked Sendable {
         clReleaseEvent(id)
     }
 
+    /// Creates a user event: a gate the host opens with `setUserEventStatus(_:)`. Commands that
+    /// wait for it do not start before; a pipeline can hold back work or cancel it this way.
+    /// The corresponding OpenCL function is `clCreateUserEvent`.
+    public static func userEvent(context: Context) throws -> Event {
+        var status: cl_int = CL_SUCCESS
+        let event = clCreateUserEvent(context.id, &status)
+        try OpenCLError.check(status, "clCreateUserEvent")
+        return try Event(returnedBy: event, command: "clCreateUserEvent")
+    }
+
+    /// Completes a user event (`CL_COMPLETE`, the default) or fails it with a negative code,
+    /// which makes the commands waiting for it fail. Allowed once per user event.
+    /// The corresponding OpenCL function is `clSetUserEventStatus`.
+    public func setUserEventStatus(_ executionStatus: Int32 = CL_COMPLETE) throws {
+        try OpenCLError.check(clSetUserEventStatus(id, executionStatus), "clSetUserEventStatus")
+    }
+
     /// The command's current status.
     /// The corresponding OpenCL function is `clGetEventInfo` (`CL_EVENT_COMMAND_EXECUTION_STATUS`).
     public var status: ExecutionStatus {
