@@ -1,0 +1,48 @@
+/// Turns a `--device` request into a device, following the selection table of docs/devices.md.
+public enum DeviceResolver {
+    /// Resolves `spec` against `inventory` (the machine's devices by default).
+    ///
+    /// - `auto`: the first OpenCL GPU or accelerator, else the CPU backend, silently.
+    /// - `gpu`: the first OpenCL GPU or accelerator, else the CPU backend with one warning line
+    ///   containing "fallback"; with `strict`, a `DeviceSelectionError` instead.
+    /// - `cpu`: the CPU backend.
+    /// - `opencl[:P[:D]]`: the first OpenCL device (of any type) whose platform matches `P` and
+    ///   which matches `D`; none is a `DeviceSelectionError` listing the available devices.
+    public static func resolve(_ spec: DeviceSpec, strict: Bool,
+                               inventory: DeviceInventory = .current()) throws -> DeviceResolution {
+        let cpu = ComputeDevice.cpu(inventory.cpu.isa)
+        switch spec {
+        case .cpu:
+            return DeviceResolution(device: cpu)
+        case .auto:
+            if let gpu = inventory.openCL.first(where: \.isGPUOrAccelerator) {
+                return DeviceResolution(device: .opencl(gpu.device))
+            }
+            return DeviceResolution(device: cpu)
+        case .gpu:
+            if let gpu = inventory.openCL.first(where: \.isGPUOrAccelerator) {
+                return DeviceResolution(device: .opencl(gpu.device))
+            }
+            let reason = inventory.note
+                ?? "only " + inventory.openCL.map { "\($0.index) \($0.name) (\($0.type))" }.joined(separator: ", ")
+            if strict {
+                throw DeviceSelectionError("no OpenCL GPU or accelerator found (\(reason)); "
+                                           + "--strict-device forbids the fallback to the CPU SIMD backend")
+            }
+            return DeviceResolution(
+                device: cpu,
+                warnings: ["sluice: warning: no OpenCL GPU found (\(reason)); "
+                           + "fallback to the CPU SIMD backend (\(inventory.cpu.isa.rawValue))"])
+        case .opencl(let platform, let device):
+            let match = inventory.openCL.first { entry in
+                (platform?.matches(index: entry.platformIndex, names: [entry.platformName, entry.platformVendor]) ?? true)
+                    && (device?.matches(index: entry.deviceIndex, names: [entry.name, entry.vendor]) ?? true)
+            }
+            guard let match else {
+                throw DeviceSelectionError("no OpenCL device matches '\(spec)'; available:\n"
+                                           + inventory.availableDevicesSummary)
+            }
+            return DeviceResolution(device: .opencl(match.device))
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import Sluice
+
+/// The device options shared by the commands that compute (`sluice run`, `sluice devices`).
+struct DeviceOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Where to compute: auto, gpu, cpu, opencl, opencl:P or opencl:P:D.",
+            discussion: "P and D are an index or a case-insensitive name substring of the platform "
+                + "and device, as `sluice devices` lists them; auto takes an OpenCL GPU if present, "
+                + "else the CPU SIMD backend.",
+            valueName: "device"),
+        transform: { try DeviceSpec(parsing: $0) })
+    var device: DeviceSpec = .auto
+
+    @Flag(name: .long, help: "Fail (exit 2) instead of falling back to the CPU SIMD backend when the requested device is missing or fails.")
+    var strictDevice = false
+
+    /// Resolves `--device` against the machine's devices; warnings are the caller's to print.
+    func resolve(inventory: DeviceInventory = .current()) throws -> DeviceResolution {
+        try DeviceResolver.resolve(device, strict: strictDevice, inventory: inventory)
+    }
+}
