@@ -1,1 +1,148 @@
-// BLAKE3 (filled in with the pipeline work).
+// BLAKE3 on OpenCL. The steps keep the names of BLAKE3Reference.swift and BLAKE3Lanes.swift
+// (g, round, permute via the message schedule, compress) so the three read side by side.
+//
+// A batch is executed from the flat tables of BLAKE3BatchPlan:
+//   blake3_chunks   one work-item per chunk: its chaining value into `cvs[slot]`, or, for a
+//                   whole single-chunk file, the state before its last compression into
+//                   `records` (the host compresses the root with ROOT and output counters);
+//   blake3_parents  one work-item per parent of one tree level (ping-pong between two arrays);
+//   blake3_gather   one work-item per subtree: its chaining value into its record.
+// Chunk data in the staging buffer starts 64-byte aligned (the batcher aligns each file), so
+// whole blocks are read with vload16; a short last block is read byte by byte and zero-padded.
+// Words are little-endian, as on every OpenCL GPU and CPU sluice targets.
+
+#define CHUNK_START 1u
+#define CHUNK_END 2u
+#define PARENT 4u
+#define RECORD_STRIDE 26
+
+constant uint IV[8] = {
+    0x6A09E667u, 0xBB67AE85u, 0x3C6EF372u, 0xA54FF53Au,
+    0x510E527Fu, 0x9B05688Cu, 0x1F83D9ABu, 0x5BE0CD19u,
+};
+
+constant uchar MSG_SCHEDULE[7][16] = {
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+    {2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8},
+    {3, 4, 10, 12, 13, 2, 7, 14, 6, 5, 9, 0, 11, 15, 8, 1},
+    {10, 7, 12, 9, 14, 3, 13, 15, 4, 0, 11, 2, 5, 8, 1, 6},
+    {12, 13, 9, 11, 15, 10, 14, 8, 7, 2, 5, 3, 0, 1, 6, 4},
+    {9, 14, 11, 5, 8, 12, 15, 1, 13, 3, 0, 10, 2, 6, 4, 7},
+    {11, 15, 5, 0, 1, 9, 8, 6, 14, 10, 2, 12, 3, 4, 7, 13},
+};
+
+inline uint rotate_right(uint x, uint n) { return rotate(x, 32u - n); }
+
+#define G(a, b, c, d, mx, my)                  \
+    do {                                       \
+        s[a] = s[a] + s[b] + (mx);             \
+        s[d] = rotate_right(s[d] ^ s[a], 16u); \
+        s[c] = s[c] + s[d];                    \
+        s[b] = rotate_right(s[b] ^ s[c], 12u); \
+        s[a] = s[a] + s[b] + (my);             \
+        s[d] = rotate_right(s[d] ^ s[a], 8u);  \
+        s[c] = s[c] + s[d];                    \
+        s[b] = rotate_right(s[b] ^ s[c], 7u);  \
+    } while (0)
+
+// One compression; the next chaining value (first 8 output words) replaces `cv`.
+inline void compress(uint cv[8], const uint m[16], ulong counter, uint block_length, uint flags) {
+    uint s[16] = {
+        cv[0], cv[1], cv[2], cv[3], cv[4], cv[5], cv[6], cv[7],
+        IV[0], IV[1], IV[2], IV[3], (uint)counter, (uint)(counter >> 32), block_length, flags,
+    };
+#pragma unroll
+    for (int r = 0; r < 7; r++) {
+        constant uchar *w = MSG_SCHEDULE[r];
+        // Columns, then diagonals.
+        G(0, 4, 8, 12, m[w[0]], m[w[1]]);
+        G(1, 5, 9, 13, m[w[2]], m[w[3]]);
+        G(2, 6, 10, 14, m[w[4]], m[w[5]]);
+        G(3, 7, 11, 15, m[w[6]], m[w[7]]);
+        G(0, 5, 10, 15, m[w[8]], m[w[9]]);
+        G(1, 6, 11, 12, m[w[10]], m[w[11]]);
+        G(2, 7, 8, 13, m[w[12]], m[w[13]]);
+        G(3, 4, 9, 14, m[w[14]], m[w[15]]);
+    }
+#pragma unroll
+    for (int i = 0; i < 8; i++) cv[i] = s[i] ^ s[i + 8];
+}
+
+// Loads one block: 16 words when whole, else `length` bytes zero-padded.
+inline void load_block(global const uchar *data, uint length, uint m[16]) {
+    if (length == 64) {
+        uint16 v = vload16(0, (global const uint *)data);
+        m[0] = v.s0; m[1] = v.s1; m[2] = v.s2; m[3] = v.s3;
+        m[4] = v.s4; m[5] = v.s5; m[6] = v.s6; m[7] = v.s7;
+        m[8] = v.s8; m[9] = v.s9; m[10] = v.sa; m[11] = v.sb;
+        m[12] = v.sc; m[13] = v.sd; m[14] = v.se; m[15] = v.sf;
+        return;
+    }
+    for (int i = 0; i < 16; i++) m[i] = 0;
+    for (uint i = 0; i < length; i++) m[i / 4] |= (uint)data[i] << (8 * (i % 4));
+}
+
+// Chunk `gid`: `offsets`/`lengths` locate it in `data`, `counters` is its chunk index in its
+// file, `targets` is its chaining-value slot (>= 0) or -(record + 1) for a single-chunk file.
+kernel void blake3_chunks(global const uchar *data, global const uint *offsets, global const uint *lengths,
+                          global const ulong *counters, global const int *targets, uint count,
+                          global uint *cvs, global uint *records, uint8 key, uint mode_flags) {
+    uint gid = get_global_id(0);
+    if (gid >= count) return;
+    global const uchar *chunk = data + offsets[gid];
+    uint length = lengths[gid];
+    ulong counter = counters[gid];
+    uint cv[8] = {key.s0, key.s1, key.s2, key.s3, key.s4, key.s5, key.s6, key.s7};
+    uint m[16];
+    uint offset = 0;
+    uint block_index = 0;
+    while (length - offset > 64) {
+        load_block(chunk + offset, 64, m);
+        compress(cv, m, counter, 64, mode_flags | (block_index == 0 ? CHUNK_START : 0u));
+        offset += 64;
+        block_index++;
+    }
+    uint last_length = length - offset;
+    uint last_flags = mode_flags | CHUNK_END | (block_index == 0 ? CHUNK_START : 0u);
+    load_block(chunk + offset, last_length, m);
+    int target = targets[gid];
+    if (target < 0) {
+        global uint *record = records + (size_t)(-(target + 1)) * RECORD_STRIDE;
+        for (int i = 0; i < 8; i++) record[i] = cv[i];
+        for (int i = 0; i < 16; i++) record[8 + i] = m[i];
+        record[24] = last_length;
+        record[25] = last_flags;
+        return;
+    }
+    compress(cv, m, counter, last_length, last_flags);
+    global uint *out = cvs + (size_t)target * 8;
+    for (int i = 0; i < 8; i++) out[i] = cv[i];
+}
+
+// Parent `first + gid` of one level: children at slots in, in + 1 of `input_cvs`, result at
+// slot out of `output_cvs`. Work-items of a level run in no particular order, so a level
+// reads one array and writes the other (the host alternates them level by level).
+kernel void blake3_parents(global const uint *input_cvs, global uint *output_cvs, global const int *input_slots,
+                           global const int *output_slots, uint first, uint count, uint8 key, uint mode_flags) {
+    uint gid = get_global_id(0);
+    if (gid >= count) return;
+    global const uint *children = input_cvs + (size_t)input_slots[first + gid] * 8;
+    uint m[16];
+    for (int i = 0; i < 16; i++) m[i] = children[i];
+    uint cv[8] = {key.s0, key.s1, key.s2, key.s3, key.s4, key.s5, key.s6, key.s7};
+    compress(cv, m, 0, 64, mode_flags | PARENT);
+    global uint *out = output_cvs + (size_t)output_slots[first + gid] * 8;
+    for (int i = 0; i < 8; i++) out[i] = cv[i];
+}
+
+// Subtree `gid`'s chaining value (the first slot of its range) into its record. `sources`
+// says which array holds it: 0 the chunk level's, 1 the other (odd tree depth), 2 none (a
+// single-chunk file, whose record blake3_chunks wrote).
+kernel void blake3_gather(global const uint *cvs_even, global const uint *cvs_odd, global const int *subtree_slots,
+                          global const uchar *sources, uint count, global uint *records) {
+    uint gid = get_global_id(0);
+    if (gid >= count || sources[gid] == 2) return;
+    global const uint *cv = (sources[gid] == 0 ? cvs_even : cvs_odd) + (size_t)subtree_slots[gid] * 8;
+    global uint *record = records + (size_t)gid * RECORD_STRIDE;
+    for (int i = 0; i < 8; i++) record[i] = cv[i];
+}

@@ -1,0 +1,195 @@
+import ArgumentParser
+import Foundation
+import Sluice
+
+/// `sluice run`: hash (or otherwise compute over) a batch of files and print one result each.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a kernel over files and directories; print one result per file.",
+        discussion: """
+            Exit status: 0 every file processed; 1 some files failed (each reported, the rest done); \
+            2 usage or setup error; 130 interrupted (results written so far are complete).
+            """)
+
+    @Argument(help: "Files and directories (walked recursively).")
+    var paths: [String] = []
+
+    @Option(name: .long, help: "The kernel to run: \(KernelName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var kernel: KernelName = .blake3
+
+    @OptionGroup var deviceOptions: DeviceOptions
+
+    @Option(name: .long, help: "Output format: b3sum (HEX  PATH lines) or jsonl (one JSON object per file).")
+    var format: FormatName = .b3sum
+
+    @Flag(name: [.customShort("z"), .long], help: "End b3sum records with NUL instead of newline, without escaping names.")
+    var zero = false
+
+    @Flag(name: .long, help: "BLAKE3 keyed mode; the 32-byte key is read from --key-file, or else from standard input (as b3sum).")
+    var keyed = false
+
+    @Option(name: .long, help: "File holding the 32-byte key for --keyed.")
+    var keyFile: String?
+
+    @Option(name: .long, help: "BLAKE3 key derivation with this context string (b3sum --derive-key).")
+    var deriveKey: String?
+
+    @Option(name: [.short, .long], help: "Output bytes per digest (BLAKE3 extended output; default 32).")
+    var length: Int = 32
+
+    @Option(name: .long, help: "Read more paths from FILE (- for standard input), one per line.")
+    var filesFrom: String?
+
+    @Flag(name: [.customShort("0"), .long], help: "--files-from entries are NUL-separated.")
+    var null = false
+
+    @Flag(name: [.customShort("L"), .long], help: "Follow symbolic links met while walking directories (loops are detected).")
+    var follow = false
+
+    @Option(name: .long, help: "Processing order: size (largest first), path or given.")
+    var order: CatalogOrder = .size
+
+    @Flag(name: .long, help: "Print results in the given order of the files instead of as they complete.")
+    var ordered = false
+
+    @Option(name: .long, help: "Process only shard K of N (K from 0): files whose path hash modulo N is K.")
+    var shard: String?
+
+    @Option(name: .long, help: "Reader threads (default 2).")
+    var readers: Int?
+
+    @Option(name: .long, help: "Compute threads for the CPU backend (default: one per core).")
+    var workers: Int?
+
+    @Option(name: .long, help: "Staging memory bound, e.g. 256M (default 256M).")
+    var memory: ByteCount = ByteCount(bytes: 256 << 20)
+
+    @Option(name: .long, help: "Staging buffer (batch) size, e.g. 4M (default: the backend's).")
+    var batchSize: ByteCount?
+
+    @Option(name: .long, help: "How to read files: auto (pread small, mmap large), pread or mmap.")
+    var read: ReadChoice = .auto
+
+    @Flag(name: [.short, .long], help: "No progress line and no summary on stderr.")
+    var quiet = false
+
+    @Option(name: .long, help: "Write the run summary as JSON to FILE.")
+    var statsJson: String?
+
+    func validate() throws {
+        if paths.isEmpty && filesFrom == nil { throw ValidationError("no files given: name files, directories or --files-from") }
+        if length < 1 { throw ValidationError("--length must be at least 1") }
+        if keyed && deriveKey != nil { throw ValidationError("--keyed and --derive-key exclude each other") }
+        if keyFile != nil && !keyed { throw ValidationError("--key-file needs --keyed") }
+        if zero && format != .b3sum { throw ValidationError("--zero applies to --format b3sum only") }
+        if let readers, readers < 1 { throw ValidationError("--readers must be at least 1") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if let shard, Shard(parsing: shard) == nil { throw ValidationError("--shard takes K/N with 0 <= K < N, e.g. 0/4") }
+    }
+
+    func run() throws {
+        let mode = try blake3Mode()
+        var catalogOptions = CatalogOptions()
+        catalogOptions.follow = follow
+        catalogOptions.order = order
+        catalogOptions.filesFromNulSeparated = null
+        if let filesFrom { catalogOptions.filesFrom = RawArguments.recover([filesFrom])[0] }
+        if let shard { catalogOptions.shard = Shard(parsing: shard) }
+
+        let interrupt = InterruptFlag.install()
+        var resolution = try deviceOptions.resolve()
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let backend: ComputeBackend
+        do {
+            backend = try BackendFactory.make(for: resolution.device, workers: workers ?? cores)
+        } catch {
+            resolution = try resolution.fallingBack(after: error, strict: deviceOptions.strictDevice)
+            backend = try BackendFactory.make(for: resolution.device, workers: workers ?? cores)
+        }
+        resolution.warnings.forEach(printError)
+
+        let catalog: Catalog
+        do {
+            catalog = try Catalog.build(paths: RawArguments.recover(paths), options: catalogOptions)
+        } catch {
+            throw SetupError("\(error)")
+        }
+
+        var configuration = RunConfiguration()
+        configuration.mode = mode
+        configuration.readers = readers ?? 2
+        configuration.memoryBytes = memory.bytes
+        configuration.batchBytes = batchSize?.bytes
+        configuration.readStrategy = read.strategy
+        configuration.ordered = ordered
+        configuration.progress = !quiet
+
+        let output = Sluice.OutputStream(fd: 1)
+        let sink: ResultSink = switch format {
+        case .b3sum: B3SumSink(output: output, errors: Sluice.OutputStream(fd: 2), zero: zero)
+        case .jsonl: JSONLinesSink(output: output, kernel: kernel.rawValue, device: backend.deviceName)
+        }
+        let pipeline = Pipeline(catalog: catalog, backend: backend, configuration: configuration, sink: sink,
+                                cancellation: Cancellation(external: { interrupt.isSet }))
+        var summary = try pipeline.run()
+        summary.warnings = resolution.warnings
+        if !quiet { FileHandle.standardError.write(Data(summary.text.utf8)) }
+        if let statsJson {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(summary).write(to: URL(fileURLWithPath: statsJson))
+        }
+        if interrupt.isSet { throw ExitCode(130) }
+        if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }
+    }
+
+    private func blake3Mode() throws -> BLAKE3Mode {
+        if keyed {
+            let key: Data
+            if let keyFile {
+                guard let data = FileManager.default.contents(atPath: keyFile) else {
+                    throw SetupError("cannot read the key file \(keyFile)")
+                }
+                key = data
+            } else {
+                key = FileHandle.standardInput.readDataToEndOfFile()
+            }
+            do {
+                return try .keyed(key: Array(key), outputLength: length)
+            } catch {
+                throw SetupError("\(error)")
+            }
+        }
+        if let deriveKey { return .deriveKey(context: deriveKey, outputLength: length) }
+        return .hash(outputLength: length)
+    }
+}
+
+/// Kernels `--kernel` accepts.
+enum KernelName: String, ExpressibleByArgument, CaseIterable {
+    case blake3
+}
+
+/// Output formats `--format` accepts.
+typealias FormatName = OutputFormat
+extension OutputFormat: @retroactive ExpressibleByArgument {}
+extension CatalogOrder: @retroactive ExpressibleByArgument {}
+
+/// `--read` choices.
+enum ReadChoice: String, ExpressibleByArgument, CaseIterable {
+    case auto, pread, mmap
+
+    var strategy: ReadStrategy {
+        switch self {
+        case .auto: return .automatic
+        case .pread: return .pread
+        case .mmap: return .mmap
+        }
+    }
+}
+
+/// An error before any work (exit status 2).
+struct SetupError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
