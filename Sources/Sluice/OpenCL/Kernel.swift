@@ -38,8 +38,8 @@ public final class Kernel {
     }
 
     /// Sets argument `index` to a scalar or vector value passed by value. The Swift type must have
-    /// the size of the OpenCL C type: `UInt32` for `uint`, `UInt64` for `ulong`, `Int` for none
-    /// (`size_t` is not a valid kernel parameter type).
+    /// the size of the OpenCL C type: `UInt32` for `uint`, `UInt64` for `ulong`, `Float` for
+    /// `float`. Never pass a Swift `Int`: `size_t` is not a valid kernel parameter type.
     /// The corresponding OpenCL function is `clSetKernelArg`.
     public func setArg<Value: BitwiseCopyable>(_ index: Int, _ value: Value) throws {
         var copy = value

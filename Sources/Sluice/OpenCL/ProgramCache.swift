@@ -1,3 +1,4 @@
+import COpenCL
 import Foundation
 
 /// Programs built once per device and process, with one context and in-order queue per device.
@@ -37,7 +38,7 @@ public final class ProgramCache: @unchecked Sendable {
     /// every later request.
     public func entry(for device: Device, kernelSource name: String, options: String = "") throws -> Entry {
         guard let source = Program.embeddedSource(named: name) else {
-            throw OpenCLError(code: -46 /* CL_INVALID_KERNEL_NAME */, function: "sluice_kernel_source(\(name))")
+            throw OpenCLError(code: CL_INVALID_KERNEL_NAME, function: "sluice_kernel_source(\(name))")
         }
         return try entry(for: device, source: source, key: name, options: options)
     }

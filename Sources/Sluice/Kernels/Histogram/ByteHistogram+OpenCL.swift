@@ -1,3 +1,5 @@
+import COpenCL
+
 extension ByteHistogram {
     /// Bytes per kernel launch at most: keeps every 32-bit bin of `histogram.cl` from overflowing
     /// and each buffer well under any device's allocation limit.
@@ -53,7 +55,7 @@ extension ByteHistogram {
     private static func workGroupSize(for kernel: Kernel, on device: Device) throws -> Int {
         let tableBytes = UInt64(binCount * MemoryLayout<UInt32>.size)
         guard try device.localMemSize >= tableBytes else {
-            throw OpenCLError(code: -5 /* CL_OUT_OF_RESOURCES */, function: "histogram (needs 1 KiB local memory)")
+            throw OpenCLError(code: CL_OUT_OF_RESOURCES, function: "histogram (needs 1 KiB local memory)")
         }
         return max(1, min(binCount, try kernel.workGroupSize(on: device), try device.maxWorkGroupSize))
     }
