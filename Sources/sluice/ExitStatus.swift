@@ -10,6 +10,9 @@ extension SluiceCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+        } catch let error as SetupError {
+            printError("sluice: error: \(error.description)")
+            Foundation.exit(2)
         } catch let error as DeviceSelectionError {
             printError("sluice: error: \(error.message)")
             Foundation.exit(2)

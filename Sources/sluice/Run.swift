@@ -25,14 +25,7 @@ struct Run: ParsableCommand {
     @Flag(name: [.customShort("z"), .long], help: "End b3sum records with NUL instead of newline, without escaping names.")
     var zero = false
 
-    @Flag(name: .long, help: "BLAKE3 keyed mode; the 32-byte key is read from --key-file, or else from standard input (as b3sum).")
-    var keyed = false
-
-    @Option(name: .long, help: "File holding the 32-byte key for --keyed.")
-    var keyFile: String?
-
-    @Option(name: .long, help: "BLAKE3 key derivation with this context string (b3sum --derive-key).")
-    var deriveKey: String?
+    @OptionGroup var hashMode: HashModeOptions
 
     @Option(name: [.short, .long], help: "Output bytes per digest (BLAKE3 extended output; default 32).")
     var length: Int = 32
@@ -79,8 +72,6 @@ struct Run: ParsableCommand {
     func validate() throws {
         if paths.isEmpty && filesFrom == nil { throw ValidationError("no files given: name files, directories or --files-from") }
         if length < 1 { throw ValidationError("--length must be at least 1") }
-        if keyed && deriveKey != nil { throw ValidationError("--keyed and --derive-key exclude each other") }
-        if keyFile != nil && !keyed { throw ValidationError("--key-file needs --keyed") }
         if zero && format != .b3sum { throw ValidationError("--zero applies to --format b3sum only") }
         if let readers, readers < 1 { throw ValidationError("--readers must be at least 1") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
@@ -88,7 +79,7 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        let mode = try blake3Mode()
+        let mode = try hashMode.mode(length: length)
         var catalogOptions = CatalogOptions()
         catalogOptions.follow = follow
         catalogOptions.order = order
@@ -142,27 +133,6 @@ struct Run: ParsableCommand {
         if interrupt.isSet { throw ExitCode(130) }
         if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }
     }
-
-    private func blake3Mode() throws -> BLAKE3Mode {
-        if keyed {
-            let key: Data
-            if let keyFile {
-                guard let data = FileManager.default.contents(atPath: keyFile) else {
-                    throw SetupError("cannot read the key file \(keyFile)")
-                }
-                key = data
-            } else {
-                key = FileHandle.standardInput.readDataToEndOfFile()
-            }
-            do {
-                return try .keyed(key: Array(key), outputLength: length)
-            } catch {
-                throw SetupError("\(error)")
-            }
-        }
-        if let deriveKey { return .deriveKey(context: deriveKey, outputLength: length) }
-        return .hash(outputLength: length)
-    }
 }
 
 /// Kernels `--kernel` accepts.
@@ -172,8 +142,8 @@ enum KernelName: String, ExpressibleByArgument, CaseIterable {
 
 /// Output formats `--format` accepts.
 typealias FormatName = OutputFormat
-extension OutputFormat: @retroactive ExpressibleByArgument {}
-extension CatalogOrder: @retroactive ExpressibleByArgument {}
+extension OutputFormat: ExpressibleByArgument {}
+extension CatalogOrder: ExpressibleByArgument {}
 
 /// `--read` choices.
 enum ReadChoice: String, ExpressibleByArgument, CaseIterable {

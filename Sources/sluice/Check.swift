@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import Sluice
+
+/// `sluice check`: verify b3sum-format checksum lines (sluice's or b3sum's) against the files.
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Verify HEX  PATH checksum lines (as b3sum --check); exit 1 if any file fails.",
+        discussion: "Each file named in the lists is hashed (through the same pipeline as run) and "
+            + "reported as 'PATH: OK' or 'PATH: FAILED'. Names are matched byte for byte, escaped "
+            + "names (a leading backslash) included.")
+
+    @Argument(help: "Checksum files (- for standard input).")
+    var lists: [String] = ["-"]
+
+    @OptionGroup var deviceOptions: DeviceOptions
+    @OptionGroup var hashMode: HashModeOptions
+
+    @Flag(name: .long, help: "Do not print OK lines.")
+    var quiet = false
+
+    func run() throws {
+        var entries: [B3SumFormat.Entry] = []
+        var malformed = 0
+        for list in RawArguments.recover(lists) {
+            let data: Data
+            if list.bytes == Array("-".utf8) {
+                data = FileHandle.standardInput.readDataToEndOfFile()
+            } else {
+                guard let contents = FileManager.default.contents(atPath: list.description) else {
+                    throw SetupError("cannot read the checksum file \(list)")
+                }
+                data = contents
+            }
+            let bytes = [UInt8](data)
+            for (number, line) in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true).enumerated() {
+                do {
+                    entries.append(try B3SumFormat.parse(line: line))
+                } catch {
+                    printError("sluice: \(list):\(number + 1): \(error)")
+                    malformed += 1
+                }
+            }
+        }
+        guard !entries.isEmpty else {
+            throw SetupError("no checksum lines found")
+        }
+
+        let length = entries.map(\.digest.count).max()!
+        let mode = try hashMode.mode(length: length)
+        var resolution = try deviceOptions.resolve()
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let backend: ComputeBackend
+        do {
+            backend = try BackendFactory.make(for: resolution.device, workers: cores)
+        } catch {
+            resolution = try resolution.fallingBack(after: error, strict: deviceOptions.strictDevice)
+            backend = try BackendFactory.make(for: resolution.device, workers: cores)
+        }
+        resolution.warnings.forEach(printError)
+
+        var unique: [RawPath] = []
+        var seen = Set<RawPath>()
+        for entry in entries where seen.insert(entry.path).inserted { unique.append(entry.path) }
+        var options = CatalogOptions()
+        options.order = .given
+        let catalog = try Catalog.build(paths: unique, options: options)
+        let sink = CollectingSink()
+        var configuration = RunConfiguration()
+        configuration.mode = mode
+        _ = try Pipeline(catalog: catalog, backend: backend, configuration: configuration, sink: sink).run()
+
+        var outcomes: [RawPath: FileResult] = [:]
+        for result in sink.results { outcomes[result.path] = result }
+        let output = Sluice.OutputStream(fd: 1)
+        var failures = malformed
+        for entry in entries {
+            var line = B3SumFormat.displayName(entry.path) + Array(": ".utf8)
+            if let result = outcomes[entry.path], let digest = result.digest {
+                if Array(digest.prefix(entry.digest.count)) == entry.digest {
+                    if quiet { continue }
+                    line += Array("OK".utf8)
+                } else {
+                    line += Array("FAILED".utf8)
+                    failures += 1
+                }
+            } else {
+                let reason = outcomes[entry.path]?.problem?.message ?? "not a regular file"
+                line += Array("FAILED (\(reason))".utf8)
+                failures += 1
+            }
+            line.append(UInt8(ascii: "\n"))
+            try output.write(line)
+        }
+        try output.flush()
+        if failures > 0 { throw ExitCode(1) }
+    }
+}
