@@ -21,6 +21,10 @@ struct DirectoryWalker {
     /// Problems found so far, in walk order.
     private(set) var problems: [FileProblem] = []
 
+    /// Called with each directory's path just before it is opened: a seam for tests that
+    /// remove or replace a directory in the middle of a walk. `nil` in production.
+    var beforeOpeningDirectory: ((RawPath) -> Void)?
+
     init(follow: Bool) { self.follow = follow }
 
     /// Lists one argument: a regular file becomes a job, a directory is walked, anything else is
@@ -109,6 +113,7 @@ struct DirectoryWalker {
     /// its entries, and closes it. `nil` (with a problem recorded) when it cannot be read.
     private mutating func read(directory path: RawPath, expected: FileIdentity, followLastLink: Bool) -> Frame? {
         let flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (followLastLink ? 0 : O_NOFOLLOW)
+        beforeOpeningDirectory?(path)
         let fd: Int32
         do {
             fd = try SystemCall.open(path, flags: flags)
