@@ -36,7 +36,7 @@ struct DirectoryWalker {
         }
         switch SystemCall.status(of: path, follow: true) {
         case .failure(let error):
-            problems.append(problemForUnresolvable(path, error: error, isArgument: true))
+            problems.append(problemForUnresolvable(path, error: error))
         case .success(let status):
             switch status.type {
             case .regular: files.append(job(path, status))
@@ -83,7 +83,7 @@ struct DirectoryWalker {
                 ancestors.remove(stack.removeLast().identity)
                 continue
             }
-            let path = RawPath(bytes: stack[stack.count - 1].path.appending(entry.terminatedName.dropLast()).bytes)
+            let path = stack[stack.count - 1].path.appending(Array(entry.terminatedName.dropLast()))
             switch entry.outcome {
             case .problem(let kind, let message):
                 problems.append(FileProblem(path: path, kind: kind, message: message))
@@ -177,8 +177,9 @@ struct DirectoryWalker {
                     switch SystemCall.status(of: name.baseAddress!, relativeTo: directory, follow: true) {
                     case .success(let target): return .found(target, viaSymlink: true)
                     case .failure(let error):
-                        let problem = problemForUnresolvable(RawPath(bytes: []), error: error, isArgument: false)
-                        return .problem(problem.kind, problem.message)
+                        // `lstat` just found a link, so ENOENT here means its target is missing.
+                        let (kind, message) = DirectoryWalker.unresolvable(error, isLink: true)
+                        return .problem(kind, message)
                     }
                 case .success(let status):
                     return .found(status, viaSymlink: false)
@@ -187,24 +188,22 @@ struct DirectoryWalker {
         }
     }
 
-    /// The problem for a path whose `stat` (following links) failed: a dangling link and a link
-    /// cycle get their own messages; a missing argument is an error, a missing walk entry vanished.
-    private func problemForUnresolvable(_ path: RawPath, error: SystemCallError, isArgument: Bool) -> FileProblem {
-        if error.code == ELOOP {
-            return FileProblem(path: path, kind: .error, message: "symlink loop (\(error))")
+    /// The problem for an argument whose `stat` (following links) failed.
+    private func problemForUnresolvable(_ path: RawPath, error: SystemCallError) -> FileProblem {
+        var isLink = false
+        if error.code == ENOENT, case .success(let status) = SystemCall.status(of: path, follow: false) {
+            isLink = status.type == .symbolicLink
         }
-        if error.code == ENOENT {
-            let isLink: Bool
-            if isArgument, case .success(let status) = SystemCall.status(of: path, follow: false) {
-                isLink = status.type == .symbolicLink
-            } else {
-                // In the walk `lstat` just found a link, so ENOENT on `stat` means its target is missing.
-                isLink = !isArgument
-            }
-            if isLink { return FileProblem(path: path, kind: .error, message: "dangling symbolic link") }
-            return FileProblem(path: path, kind: .error, message: error.description)
-        }
-        return FileProblem(path: path, kind: .error, message: error.description)
+        let (kind, message) = DirectoryWalker.unresolvable(error, isLink: isLink)
+        return FileProblem(path: path, kind: kind, message: message)
+    }
+
+    /// Kind and message when `stat` failed: a link cycle (ELOOP) and a link whose target is
+    /// missing get their own messages; anything else is the errno text.
+    private static func unresolvable(_ error: SystemCallError, isLink: Bool) -> (FileProblem.Kind, String) {
+        if error.code == ELOOP { return (.error, "symlink loop (\(error))") }
+        if error.code == ENOENT, isLink { return (.error, "dangling symbolic link") }
+        return (.error, error.description)
     }
 
     private func job(_ path: RawPath, _ status: FileStatus) -> FileJob {
