@@ -21,6 +21,10 @@ struct DirectoryWalker {
     /// Problems found so far, in walk order.
     private(set) var problems: [FileProblem] = []
 
+    /// Called with each directory's path just before it is opened: a seam for tests that
+    /// remove or replace a directory in the middle of a walk. `nil` in production.
+    var beforeOpeningDirectory: ((RawPath) -> Void)?
+
     init(follow: Bool) { self.follow = follow }
 
     /// Lists one argument: a regular file becomes a job, a directory is walked, anything else is
@@ -32,7 +36,7 @@ struct DirectoryWalker {
         }
         switch SystemCall.status(of: path, follow: true) {
         case .failure(let error):
-            problems.append(problemForUnresolvable(path, error: error, isArgument: true))
+            problems.append(problemForUnresolvable(path, error: error))
         case .success(let status):
             switch status.type {
             case .regular: files.append(job(path, status))
@@ -79,7 +83,7 @@ struct DirectoryWalker {
                 ancestors.remove(stack.removeLast().identity)
                 continue
             }
-            let path = RawPath(bytes: stack[stack.count - 1].path.appending(entry.terminatedName.dropLast()).bytes)
+            let path = stack[stack.count - 1].path.appending(Array(entry.terminatedName.dropLast()))
             switch entry.outcome {
             case .problem(let kind, let message):
                 problems.append(FileProblem(path: path, kind: kind, message: message))
@@ -109,6 +113,7 @@ struct DirectoryWalker {
     /// its entries, and closes it. `nil` (with a problem recorded) when it cannot be read.
     private mutating func read(directory path: RawPath, expected: FileIdentity, followLastLink: Bool) -> Frame? {
         let flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (followLastLink ? 0 : O_NOFOLLOW)
+        beforeOpeningDirectory?(path)
         let fd: Int32
         do {
             fd = try SystemCall.open(path, flags: flags)
@@ -172,8 +177,9 @@ struct DirectoryWalker {
                     switch SystemCall.status(of: name.baseAddress!, relativeTo: directory, follow: true) {
                     case .success(let target): return .found(target, viaSymlink: true)
                     case .failure(let error):
-                        let problem = problemForUnresolvable(RawPath(bytes: []), error: error, isArgument: false)
-                        return .problem(problem.kind, problem.message)
+                        // `lstat` just found a link, so ENOENT here means its target is missing.
+                        let (kind, message) = DirectoryWalker.unresolvable(error, isLink: true)
+                        return .problem(kind, message)
                     }
                 case .success(let status):
                     return .found(status, viaSymlink: false)
@@ -182,24 +188,22 @@ struct DirectoryWalker {
         }
     }
 
-    /// The problem for a path whose `stat` (following links) failed: a dangling link and a link
-    /// cycle get their own messages; a missing argument is an error, a missing walk entry vanished.
-    private func problemForUnresolvable(_ path: RawPath, error: SystemCallError, isArgument: Bool) -> FileProblem {
-        if error.code == ELOOP {
-            return FileProblem(path: path, kind: .error, message: "symlink loop (\(error))")
+    /// The problem for an argument whose `stat` (following links) failed.
+    private func problemForUnresolvable(_ path: RawPath, error: SystemCallError) -> FileProblem {
+        var isLink = false
+        if error.code == ENOENT, case .success(let status) = SystemCall.status(of: path, follow: false) {
+            isLink = status.type == .symbolicLink
         }
-        if error.code == ENOENT {
-            let isLink: Bool
-            if isArgument, case .success(let status) = SystemCall.status(of: path, follow: false) {
-                isLink = status.type == .symbolicLink
-            } else {
-                // In the walk `lstat` just found a link, so ENOENT on `stat` means its target is missing.
-                isLink = !isArgument
-            }
-            if isLink { return FileProblem(path: path, kind: .error, message: "dangling symbolic link") }
-            return FileProblem(path: path, kind: .error, message: error.description)
-        }
-        return FileProblem(path: path, kind: .error, message: error.description)
+        let (kind, message) = DirectoryWalker.unresolvable(error, isLink: isLink)
+        return FileProblem(path: path, kind: kind, message: message)
+    }
+
+    /// Kind and message when `stat` failed: a link cycle (ELOOP) and a link whose target is
+    /// missing get their own messages; anything else is the errno text.
+    private static func unresolvable(_ error: SystemCallError, isLink: Bool) -> (FileProblem.Kind, String) {
+        if error.code == ELOOP { return (.error, "symlink loop (\(error))") }
+        if error.code == ENOENT, isLink { return (.error, "dangling symbolic link") }
+        return (.error, error.description)
     }
 
     private func job(_ path: RawPath, _ status: FileStatus) -> FileJob {
