@@ -71,6 +71,9 @@ public final class Batcher: @unchecked Sendable {
             var bytesRead: UInt64 = 0
             var problem: FileProblem?
             var pending = cursor.next()
+            // Each file starts 64-byte aligned in the buffer: whole blocks are then aligned
+            // words for the OpenCL kernel's vector loads and the SIMD loads.
+            if pending != nil { buffer.alignUsed(to: 64) }
             while let first = pending, problem == nil {
                 if buffer.remaining < first.length {
                     clock.record(since: started)

@@ -40,6 +40,11 @@ public final class StagingBuffer: @unchecked Sendable {
     /// Bytes still free.
     public var remaining: Int { capacity - used }
 
+    /// Rounds `used` up to a multiple of `alignment` (at most to `capacity`).
+    public func alignUsed(to alignment: Int) {
+        used = min(capacity, (used + alignment - 1) / alignment * alignment)
+    }
+
     /// Empties the buffer for reuse, keeping the table's storage.
     public func reset() {
         used = 0
