@@ -8,7 +8,7 @@
 //   blake3_parents  one work-item per parent of one tree level (ping-pong between two arrays);
 //   blake3_gather   one work-item per subtree: its chaining value into its record.
 // Chunk data in the staging buffer starts 64-byte aligned (the batcher aligns each file), so
-// whole blocks are read with vload16; a short last block is read byte by byte and zero-padded.
+// whole blocks are read with vector loads; a short last block is read byte by byte and zero-padded.
 // Words are little-endian, as on every OpenCL GPU and CPU sluice targets.
 
 #define CHUNK_START 1u
@@ -71,11 +71,12 @@ inline void compress(uint cv[8], const uint m[16], ulong counter, uint block_len
 // Loads one block: 16 words when whole, else `length` bytes zero-padded.
 inline void load_block(global const uchar *data, uint length, uint m[16]) {
     if (length == 64) {
-        uint16 v = vload16(0, (global const uint *)data);
-        m[0] = v.s0; m[1] = v.s1; m[2] = v.s2; m[3] = v.s3;
-        m[4] = v.s4; m[5] = v.s5; m[6] = v.s6; m[7] = v.s7;
-        m[8] = v.s8; m[9] = v.s9; m[10] = v.sa; m[11] = v.sb;
-        m[12] = v.sc; m[13] = v.sd; m[14] = v.se; m[15] = v.sf;
+        // Four 128-bit loads (a uint16 load trips PoCL's ABI warning on CPUs without AVX-512).
+        global const uint *words = (global const uint *)data;
+        for (int q = 0; q < 4; q++) {
+            uint4 v = vload4(q, words);
+            m[4 * q] = v.x; m[4 * q + 1] = v.y; m[4 * q + 2] = v.z; m[4 * q + 3] = v.w;
+        }
         return;
     }
     for (int i = 0; i < 16; i++) m[i] = 0;

@@ -59,8 +59,16 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
     ) throws {
         var fallback: BLAKE3CPUExecutor?
         var slots: [DeviceSlot] = []
-        var pending: [(slot: Int, batch: StagingBuffer, done: Event, started: UInt64)] = []
+        var pending: [(slot: Int, batch: StagingBuffer, done: Event)] = []
         var nextSlot = 0
+        // The device is busy while at least one batch is in flight; with two in flight their
+        // times overlap, so busy time is measured from the first submission to the last completion.
+        var busySince: UInt64 = 0
+        func recordBusy(_ batch: StagingBuffer) {
+            let now = StageClock.now()
+            clock.record(since: busySince, items: 1, bytes: UInt64(batch.used))
+            busySince = now
+        }
 
         func computeOnCPU(_ batch: StagingBuffer) {
             let started = StageClock.now()
@@ -85,7 +93,7 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
             do {
                 try item.done.wait(timeout: batchDeadline)
                 let records = slots[item.slot].takeRecords(count: item.batch.subtrees.count)
-                clock.record(since: item.started, items: 1, bytes: UInt64(item.batch.used))
+                recordBusy(item.batch)
                 let subtrees = item.batch.subtrees
                 recycle(item.batch)
                 deliver(ComputedBatch(subtrees: subtrees, records: records))
@@ -118,9 +126,9 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
                 continue
             }
             do {
-                let started = StageClock.now()
+                if pending.isEmpty { busySince = StageClock.now() }
                 let done = try slots[nextSlot].submit(batch, mode: mode)
-                pending.append((nextSlot, batch, done, started))
+                pending.append((nextSlot, batch, done))
                 nextSlot = (nextSlot + 1) % depth
             } catch {
                 failOver(error)
