@@ -124,6 +124,10 @@ func compress<V: SIMD>(
 // MARK: - Transposed loads and stores
 
 /// Word `word` of every lane's block: lane `i` reads at `base + offsets[i] + 4 * word`.
+///
+/// Measured (docs/performance.md): lane-by-lane loads beat a shuffle-based 8×8 transpose
+/// written with lane-wise SIMD8 constructors (2.05 vs 1.38 GB/s on AVX2), and unrolling the
+/// seven rounds with a fixed schedule instead of `permute` was 4× slower (register spills).
 @inline(__always)
 func gatherWord<V: SIMD>(_ base: UnsafeRawPointer, _ offsets: UnsafePointer<Int>, _ word: Int) -> V
 where V.Scalar == UInt32 {
@@ -137,10 +141,6 @@ where V.Scalar == UInt32 {
 @inline(__always)
 func gatherMessage<V: SIMD>(_ base: UnsafeRawPointer, _ offsets: UnsafePointer<Int>) -> LaneMessage<V>
 where V.Scalar == UInt32 {
-    if V.self == SIMD8<UInt32>.self {
-        // The specialisation folds this test away; 8 lanes get the shuffle-based transpose.
-        return unsafeBitCast(transposedMessage8(base, offsets), to: LaneMessage<V>.self)
-    }
     return LaneMessage(
         m0: gatherWord(base, offsets, 0), m1: gatherWord(base, offsets, 1),
         m2: gatherWord(base, offsets, 2), m3: gatherWord(base, offsets, 3),
@@ -150,44 +150,6 @@ where V.Scalar == UInt32 {
         m10: gatherWord(base, offsets, 10), m11: gatherWord(base, offsets, 11),
         m12: gatherWord(base, offsets, 12), m13: gatherWord(base, offsets, 13),
         m14: gatherWord(base, offsets, 14), m15: gatherWord(base, offsets, 15))
-}
-
-/// The message of 8 lanes: each lane's 64-byte block is loaded as two 8-word vectors, then the
-/// two 8×8 word matrices are transposed with unpack (32- and 64-bit) and 128-bit half swaps, the
-/// scheme of BLAKE3's AVX2 code. The lane-wise constructors below are constant shuffles that
-/// LLVM lowers to vpunpck*/vperm2i128; scalar lane inserts would cost 128 instructions a block.
-@inline(__always)
-func transposedMessage8(_ base: UnsafeRawPointer, _ offsets: UnsafePointer<Int>) -> LaneMessage<SIMD8<UInt32>> {
-    typealias V = SIMD8<UInt32>
-    @inline(__always) func load(_ lane: Int, _ half: Int) -> V {
-        base.loadUnaligned(fromByteOffset: offsets[lane] &+ 32 &* half, as: V.self)
-    }
-    @inline(__always) func unpackLow32(_ a: V, _ b: V) -> V { V(a[0], b[0], a[1], b[1], a[4], b[4], a[5], b[5]) }
-    @inline(__always) func unpackHigh32(_ a: V, _ b: V) -> V { V(a[2], b[2], a[3], b[3], a[6], b[6], a[7], b[7]) }
-    @inline(__always) func unpackLow64(_ a: V, _ b: V) -> V { V(a[0], a[1], b[0], b[1], a[4], a[5], b[4], b[5]) }
-    @inline(__always) func unpackHigh64(_ a: V, _ b: V) -> V { V(a[2], a[3], b[2], b[3], a[6], a[7], b[6], b[7]) }
-    @inline(__always) func lowHalves(_ a: V, _ b: V) -> V { V(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]) }
-    @inline(__always) func highHalves(_ a: V, _ b: V) -> V { V(a[4], a[5], a[6], a[7], b[4], b[5], b[6], b[7]) }
-    /// Columns of the 8×8 matrix whose rows are r0…r7.
-    @inline(__always) func transpose(_ r0: V, _ r1: V, _ r2: V, _ r3: V, _ r4: V, _ r5: V, _ r6: V, _ r7: V)
-        -> (V, V, V, V, V, V, V, V)
-    {
-        let t0 = unpackLow32(r0, r1), t1 = unpackHigh32(r0, r1)
-        let t2 = unpackLow32(r2, r3), t3 = unpackHigh32(r2, r3)
-        let t4 = unpackLow32(r4, r5), t5 = unpackHigh32(r4, r5)
-        let t6 = unpackLow32(r6, r7), t7 = unpackHigh32(r6, r7)
-        let u0 = unpackLow64(t0, t2), u1 = unpackHigh64(t0, t2)
-        let u2 = unpackLow64(t1, t3), u3 = unpackHigh64(t1, t3)
-        let u4 = unpackLow64(t4, t6), u5 = unpackHigh64(t4, t6)
-        let u6 = unpackLow64(t5, t7), u7 = unpackHigh64(t5, t7)
-        return (lowHalves(u0, u4), lowHalves(u1, u5), lowHalves(u2, u6), lowHalves(u3, u7),
-                highHalves(u0, u4), highHalves(u1, u5), highHalves(u2, u6), highHalves(u3, u7))
-    }
-    let low = transpose(load(0, 0), load(1, 0), load(2, 0), load(3, 0), load(4, 0), load(5, 0), load(6, 0), load(7, 0))
-    let high = transpose(load(0, 1), load(1, 1), load(2, 1), load(3, 1), load(4, 1), load(5, 1), load(6, 1), load(7, 1))
-    return LaneMessage(m0: low.0, m1: low.1, m2: low.2, m3: low.3, m4: low.4, m5: low.5, m6: low.6, m7: low.7,
-                       m8: high.0, m9: high.1, m10: high.2, m11: high.3, m12: high.4, m13: high.5, m14: high.6,
-                       m15: high.7)
 }
 
 @inline(__always)
