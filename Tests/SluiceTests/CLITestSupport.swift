@@ -141,6 +141,23 @@ enum ChecksumLines {
     }
 }
 
+extension ChecksumLines {
+    /// path bytes → hex digest from b3sum-format output (escaped lines included), parsed with
+    /// the b3sum line grammar; a malformed line fails the test.
+    static func entries(_ data: Data, file: StaticString = #filePath, line: UInt = #line) -> [RawPath: String] {
+        var map: [RawPath: String] = [:]
+        for text in [UInt8](data).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+            do {
+                let entry = try B3SumFormat.parse(line: text)
+                map[entry.path] = entry.digest.map { String(format: "%02x", $0) }.joined()
+            } catch {
+                XCTFail("malformed checksum line \(String(decoding: text, as: UTF8.self)): \(error)", file: file, line: line)
+            }
+        }
+        return map
+    }
+}
+
 /// The two compute backends the pipeline tests run on, behind one parameter.
 enum TestBackendKind: String, CaseIterable {
     case cpu
