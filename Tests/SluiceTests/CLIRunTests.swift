@@ -61,6 +61,26 @@ final class CLIRunTests: XCTestCase {
         XCTAssertTrue(outcome.stdout.isEmpty)
     }
 
+    // BUG: `--key-file F` is read with FileManager.contents(atPath:), which returns nil for a pipe,
+    // so `cat key | sluice run --keyed --key-file /dev/stdin a` (or `--key-file <(…)`, the usual way
+    // to keep a key off the disk) exits 2 with "cannot read the key file /dev/stdin"
+    // (Sources/sluice/HashModeOptions.swift, mode(length:)). Expected: the keyed digest, as
+    // `b3sum --keyed < key` prints it, exit 0. This test asserts the correct behaviour.
+    func testKnownBugKeyFileThatIsAPipeIsRejected() throws {
+        let scratch = try ScratchDirectory()
+        let root = scratch.root.description
+        try scratch.writeRandom("a", size: 5000)
+        let key = randomBytes(32)
+        try scratch.write(scratch.path("key"), key)
+        let expected = try Subprocess.b3sum(["--keyed", "a"], stdin: Data(key), directory: root).stdoutText
+        let sluice = try Subprocess.sluiceExecutable().path
+        let outcome = try Subprocess.run(URL(fileURLWithPath: "/bin/sh"),
+                                         ["-c", "cat key | '\(sluice)' run -q --device cpu --keyed --key-file /dev/stdin a"],
+                                         directory: root)
+        XCTAssertEqual(outcome.status, 0, outcome.stderrText)
+        XCTAssertEqual(outcome.stdoutText, expected, outcome.stderrText)
+    }
+
     // MARK: - Device parity (the "Done when")
 
     func testOpenCLAndCPUPrintTheSameLinesAsB3sumForOneMixedCorpus() throws {

@@ -118,6 +118,25 @@ final class CheckRoundTripTests: XCTestCase {
         XCTAssertTrue(outcome.stderrText.contains(":2:"), "the bad line is located: \(outcome.stderrText)")
     }
 
+    // BUG: `sluice check LIST` reads LIST with FileManager.contents(atPath:), which returns nil for
+    // a pipe (`/dev/stdin` fed by a pipe, `<(…)` process substitution, a FIFO), so
+    // `b3sum a | sluice check /dev/stdin` exits 2 with "cannot read the checksum file /dev/stdin"
+    // while `b3sum --check` accepts the same input (Sources/sluice/Check.swift, run()).
+    // Expected: "a: OK", exit 0. This test asserts the correct behaviour and fails until fixed.
+    func testKnownBugCheckCannotReadAChecksumListFromAPipe() throws {
+        let scratch = try ScratchDirectory()
+        let root = scratch.root.description
+        try scratch.writeRandom("a", size: 1000)
+        let sluice = try Subprocess.sluiceExecutable().path
+        let reference = try Subprocess.run(URL(fileURLWithPath: "/bin/sh"),
+                                           ["-c", "b3sum a | b3sum --check /dev/stdin"], directory: root)
+        XCTAssertEqual(reference.status, 0, "b3sum itself reads a list from a pipe: \(reference.stderrText)")
+        let outcome = try Subprocess.run(URL(fileURLWithPath: "/bin/sh"),
+                                         ["-c", "b3sum a | '\(sluice)' check /dev/stdin"], directory: root)
+        XCTAssertEqual(outcome.status, 0, outcome.stderrText)
+        XCTAssertEqual(outcome.stdoutText, "a: OK\n", outcome.stderrText)
+    }
+
     // MARK: - Names that are not UTF-8
 
     func testNonUTF8NameRoundTripsThroughRunAndCheckByteForByte() throws {
