@@ -186,6 +186,20 @@ final class CLIRunTests: XCTestCase {
         XCTAssertEqual(bad.status, 2)
     }
 
+    func testAProblemIsReportedByExactlyOneShard() throws {
+        let scratch = try ScratchDirectory()
+        let files = try plainCorpus(scratch, sizes: [10, 20, 30, 40])
+        let missing = scratch.path("missing-file").description
+        var reported = 0
+        for shard in ["0/2", "1/2"] {
+            let outcome = try Subprocess.sluice(["run", "--device", "cpu", "--shard", shard, missing] + files)
+            let mentions = outcome.stderrText.contains(missing)
+            XCTAssertEqual(outcome.status, mentions ? 1 : 0, "\(shard): \(outcome.stderrText)")
+            if mentions { reported += 1 }
+        }
+        XCTAssertEqual(reported, 1, "the missing path belongs to exactly one shard")
+    }
+
     func testFilesFromWithNulSeparationHashesNamesWithNewlines() throws {
         let scratch = try ScratchDirectory()
         let names = ["plain", "new\nline", "tail space ", "back\\slash", "-dash"]

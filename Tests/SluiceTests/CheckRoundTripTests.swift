@@ -118,6 +118,19 @@ final class CheckRoundTripTests: XCTestCase {
         XCTAssertTrue(outcome.stderrText.contains(":2:"), "the bad line is located: \(outcome.stderrText)")
     }
 
+    func testCheckOfAFIFOEntryFailsWithoutBlocking() throws {
+        let scratch = try ScratchDirectory()
+        let root = scratch.root.description
+        try scratch.writeRandom("a", size: 100)
+        try scratch.makeFIFO("pipe")
+        let digest = String(try Subprocess.b3sum(["a"], directory: root).stdoutText.prefix(64))
+        let list = "\(digest)  a\n\(digest)  pipe\n"
+        let outcome = try Subprocess.sluice(["check", "-"], stdin: Data(list.utf8), directory: root, timeout: 20)
+        XCTAssertEqual(outcome.status, 1, outcome.stdoutText + outcome.stderrText)
+        XCTAssertTrue(outcome.stdoutText.contains("a: OK\n"), outcome.stdoutText)
+        XCTAssertTrue(outcome.stdoutText.contains("pipe: FAILED"), outcome.stdoutText)
+    }
+
     // BUG: `sluice check LIST` reads LIST with FileManager.contents(atPath:), which returns nil for
     // a pipe (`/dev/stdin` fed by a pipe, `<(…)` process substitution, a FIFO), so
     // `b3sum a | sluice check /dev/stdin` exits 2 with "cannot read the checksum file /dev/stdin"
