@@ -2,37 +2,144 @@ import ArgumentParser
 import Foundation
 import Sluice
 
-/// `sluice bench`: measure sluice against its peers on deterministic corpora, and the kernels alone.
+/// `sluice bench`: sluice against its peers on deterministic corpora, in one run.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmark sluice against b3sum, xargs -P b3sum and cat on generated corpora, or the kernels alone.",
-        subcommands: [BenchKernels.self])
+        abstract: "Time sluice against b3sum, xargs -P b3sum and cat on generated corpora (hot cache).",
+        discussion: """
+            Corpora (generated once into the cache folder, same bytes every time): std8k (8000 files, \
+            log-normal sizes, median 64 KiB, ~1.2 GiB), tiny (20000 × 4 KiB), huge (2 × 1 GiB). \
+            Every tool runs once to warm up, then --repeat times; the table gives median, min and max \
+            seconds, the peak anonymous RSS, and sluice's median over each peer's (below 1.0: sluice is faster).
+            """,
+        subcommands: [BenchCorpora.self, BenchKernels.self],
+        defaultSubcommand: BenchCorpora.self)
 }
 
-/// `sluice bench kernels`: in-memory GB/s of the CPU kernels per instruction set (no I/O).
-struct BenchKernels: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "kernels",
-        abstract: "In-memory throughput of the CPU BLAKE3 kernels per instruction set, one thread.")
+/// `sluice bench corpora` (the default): sluice versus the peers on PATH.
+struct BenchCorpora: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "corpora",
+        abstract: "Time sluice against its peers on the generated corpora.")
 
-    @Flag(name: .long, help: "Print JSON.")
+    @Option(name: .long, help: "Comma-separated corpora: std8k, tiny, huge.")
+    var corpus: String = "std8k,tiny,huge"
+
+    @Option(name: .long, help: "Comma-separated sluice devices to time (e.g. cpu,opencl).")
+    var devices: String = "cpu"
+
+    @Option(name: .customLong("repeat"), help: "Timed repetitions per tool (after one warm-up).")
+    var repetitions: Int = 3
+
+    @Option(name: .long, help: "Folder for the corpora (default: $XDG_CACHE_HOME/sluice/bench or ~/.cache/sluice/bench).")
+    var cache: String?
+
+    @Option(name: .long, parsing: .unconditional, help: "Extra options passed to every sluice run (quoted), e.g. \"--readers 1\".")
+    var sluiceOptions: String = ""
+
+    @Flag(name: .long, help: "Print JSON instead of a table.")
     var json = false
 
-    @Option(name: [.customLong("repeat")], help: "Repetitions (the best is kept).")
-    var repetitions: Int = 5
-
     func run() throws {
-        let results = KernelBenchmark.run(repetitions: max(1, self.repetitions))
+        let names = corpus.split(separator: ",").map(String.init)
+        for name in names where BenchCorpus.named(name) == nil {
+            throw ValidationError("unknown corpus \(name); choose from \(BenchCorpus.names.joined(separator: ", "))")
+        }
+        let cacheURL = URL(fileURLWithPath: cache ?? Self.defaultCache())
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var reports: [CorpusReport] = []
+        for name in names {
+            let corpus = BenchCorpus.named(name)!
+            let root = try corpus.materialise(in: cacheURL) { printError($0) }
+            let list = cacheURL.appendingPathComponent("\(name).list")
+            try Data(corpus.files.map { root.appendingPathComponent($0.path).path }.joined(separator: "\u{0}").utf8)
+                .write(to: list)
+            let batch = max(1, (corpus.files.count + cores * 4 - 1) / (cores * 4))
+            var tools: [(String, String)] = devices.split(separator: ",").map { device in
+                ("sluice --device \(device)", "\(quote(me)) run --device \(device) -q \(sluiceOptions) \(quote(root.path))")
+            }
+            if Self.onPath("b3sum") {
+                tools.append(("b3sum", "xargs -0 -a \(quote(list.path)) b3sum"))
+                tools.append(("xargs -P\(cores) b3sum", "xargs -0 -a \(quote(list.path)) -P \(cores) -n \(batch) b3sum"))
+            }
+            tools.append(("cat", "xargs -0 -a \(quote(list.path)) cat"))
+            var report = CorpusReport(corpus: name, files: corpus.files.count, bytes: corpus.totalBytes, tools: [])
+            for (label, command) in tools {
+                _ = try CommandTimer.run(command)  // warm-up: page cache, PoCL kernel cache
+                var samples: [CommandTimer.Sample] = []
+                for _ in 0..<max(1, repetitions) { samples.append(try CommandTimer.run(command)) }
+                let times = samples.map(\.seconds).sorted()
+                report.tools.append(ToolReport(
+                    tool: label, command: command, median: times[times.count / 2], min: times.first!, max: times.last!,
+                    peakAnonymousMiB: Double(samples.map(\.peakAnonymousBytes).max() ?? 0) / 1_048_576,
+                    failures: samples.filter { $0.exitCode != 0 }.count))
+            }
+            report.computeRatios()
+            reports.append(report)
+            if !json { print(report.table) }
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(results), as: UTF8.self))
-            return
-        }
-        print("isa       workload  GB/s (best of \(self.repetitions), one thread)")
-        for result in results {
-            print(result.isa.padding(toLength: 10, withPad: " ", startingAt: 0)
-                + result.workload.padding(toLength: 10, withPad: " ", startingAt: 0)
-                + String(format: "%.2f", result.gigabytesPerSecond))
+            print(String(decoding: try encoder.encode(reports), as: UTF8.self))
         }
     }
+
+    static func defaultCache() -> String {
+        let environment = ProcessInfo.processInfo.environment
+        if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/sluice/bench" }
+        return (environment["HOME"] ?? "/tmp") + "/.cache/sluice/bench"
+    }
+
+    static func onPath(_ tool: String) -> Bool {
+        (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains {
+            FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)")
+        }
+    }
+
+    private func quote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+}
+
+/// One corpus's timings.
+struct CorpusReport: Codable {
+    var corpus: String
+    var files: Int
+    var bytes: Int
+    var tools: [ToolReport]
+
+    /// Each sluice device's median over each peer's median.
+    mutating func computeRatios() {
+        let sluices = tools.filter { $0.tool.hasPrefix("sluice") }
+        for index in tools.indices where !tools[index].tool.hasPrefix("sluice") {
+            var ratios: [String: Double] = [:]
+            for sluice in sluices { ratios[sluice.tool] = sluice.median / tools[index].median }
+            tools[index].sluiceOverThis = ratios
+        }
+    }
+
+    var table: String {
+        var lines = ["\(corpus): \(files) files, \(RunSummary.formatBytes(UInt64(bytes)))"]
+        lines.append("  tool                      median     min     max  peak anon MiB  sluice/tool")
+        for tool in tools {
+            let ratios = (tool.sluiceOverThis ?? [:]).sorted { $0.key < $1.key }
+                .map { String(format: "%.2f", $0.value) }.joined(separator: " ")
+            lines.append("  " + tool.tool.padding(toLength: 24, withPad: " ", startingAt: 0)
+                + String(format: "%8.3f%8.3f%8.3f%15.1f  ", tool.median, tool.min, tool.max, tool.peakAnonymousMiB)
+                + ratios + (tool.failures > 0 ? "  (\(tool.failures) runs failed)" : ""))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// One tool's timings on one corpus.
+struct ToolReport: Codable {
+    var tool: String
+    var command: String
+    var median: Double
+    var min: Double
+    var max: Double
+    var peakAnonymousMiB: Double
+    var failures: Int
+    /// sluice's median over this tool's, per sluice device (peers only).
+    var sluiceOverThis: [String: Double]?
 }

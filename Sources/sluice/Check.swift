@@ -27,10 +27,7 @@ struct Check: ParsableCommand {
             if list.bytes == Array("-".utf8) {
                 data = FileHandle.standardInput.readDataToEndOfFile()
             } else {
-                guard let contents = FileManager.default.contents(atPath: list.description) else {
-                    throw SetupError("cannot read the checksum file \(list)")
-                }
-                data = contents
+                data = try readWholeFile(list.description)
             }
             let bytes = [UInt8](data)
             for (number, line) in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true).enumerated() {

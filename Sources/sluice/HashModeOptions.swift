@@ -23,10 +23,7 @@ struct HashModeOptions: ParsableArguments {
         if keyed {
             let key: Data
             if let keyFile {
-                guard let data = FileManager.default.contents(atPath: keyFile) else {
-                    throw SetupError("cannot read the key file \(keyFile)")
-                }
-                key = data
+                key = try readWholeFile(keyFile)
             } else {
                 key = FileHandle.standardInput.readDataToEndOfFile()
             }

@@ -61,12 +61,8 @@ final class CLIRunTests: XCTestCase {
         XCTAssertTrue(outcome.stdout.isEmpty)
     }
 
-    // BUG: `--key-file F` is read with FileManager.contents(atPath:), which returns nil for a pipe,
-    // so `cat key | sluice run --keyed --key-file /dev/stdin a` (or `--key-file <(…)`, the usual way
-    // to keep a key off the disk) exits 2 with "cannot read the key file /dev/stdin"
-    // (Sources/sluice/HashModeOptions.swift, mode(length:)). Expected: the keyed digest, as
-    // `b3sum --keyed < key` prints it, exit 0. This test asserts the correct behaviour.
-    func testKnownBugKeyFileThatIsAPipeIsRejected() throws {
+    // A key can come from a pipe (`--key-file /dev/stdin` or `<(…)`), keeping it off the disk.
+    func testKeyFileMayBeAPipe() throws {
         let scratch = try ScratchDirectory()
         let root = scratch.root.description
         try scratch.writeRandom("a", size: 5000)
