@@ -97,6 +97,12 @@ func g<V: SIMD>(_ a: inout V, _ b: inout V, _ c: inout V, _ d: inout V, _ mx: V,
 }
 
 /// Compresses one block per lane and returns the next chaining value (the first 8 output words).
+///
+/// The round loop stays rolled and the message is permuted between rounds, as in the reference.
+/// Swift's generic SIMD operators are lane loops that LLVM's SLP vectorizer turns back into
+/// vector instructions; on the seven rounds unrolled it gave up and emitted scalar code (6×
+/// slower), and reading the message through a schedule table instead of permuting was 18%
+/// slower (docs/performance.md has the figures).
 @inline(__always)
 func compress<V: SIMD>(
     _ cv: LaneChainingValue<V>, _ message: LaneMessage<V>, counterLow: V, counterHigh: V, blockLength: UInt32, flags: V
@@ -126,8 +132,7 @@ func compress<V: SIMD>(
 /// Word `word` of every lane's block: lane `i` reads at `base + offsets[i] + 4 * word`.
 ///
 /// Measured (docs/performance.md): lane-by-lane loads beat a shuffle-based 8×8 transpose
-/// written with lane-wise SIMD8 constructors (2.05 vs 1.38 GB/s on AVX2), and unrolling the
-/// seven rounds with a fixed schedule instead of `permute` was 4× slower (register spills).
+/// written with lane-wise SIMD8 constructors (2.05 vs 1.38 GB/s on AVX2).
 @inline(__always)
 func gatherWord<V: SIMD>(_ base: UnsafeRawPointer, _ offsets: UnsafePointer<Int>, _ word: Int) -> V
 where V.Scalar == UInt32 {

@@ -54,8 +54,8 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Compute threads for the CPU backend (default: one per core).")
     var workers: Int?
 
-    @Option(name: .long, help: "Staging memory bound, e.g. 256M (default 256M).")
-    var memory: ByteCount = ByteCount(bytes: 256 << 20)
+    @Option(name: .long, help: "Staging memory bound, e.g. 256M (default 64M: more buffers only add memory once every stage is busy).")
+    var memory: ByteCount = ByteCount(bytes: 64 << 20)
 
     @Option(name: .long, help: "Staging buffer (batch) size, e.g. 4M (default: the backend's).")
     var batchSize: ByteCount?

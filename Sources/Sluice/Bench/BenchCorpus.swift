@@ -52,7 +52,7 @@ public struct BenchCorpus: Sendable {
     /// - Parameter log: progress messages.
     public func materialise(in cache: URL, log: (String) -> Void) throws -> URL {
         let root = cache.appendingPathComponent(name)
-        let marker = root.appendingPathComponent(".complete")
+        let marker = cache.appendingPathComponent("\(name).complete")
         let signature = "\(files.count) \(totalBytes) v1"
         if let existing = try? String(contentsOf: marker, encoding: .utf8), existing == signature { return root }
         log("sluice bench: generating corpus \(name) (\(files.count) files, \(RunSummary.formatBytes(UInt64(totalBytes)))) in \(root.path)")
