@@ -21,6 +21,8 @@ public final class Batcher: @unchecked Sendable {
     private let cursorLock = NSLock()
     private var nextPosition = 0
     private var batchSequence = 0
+    /// Files at least this large get `posix_fadvise(WILLNEED)` when opened.
+    static let adviseThreshold: UInt64 = 1 << 20
     /// Reader-stage totals (waits for buffers and queue space are not counted as busy).
     public let clock: StageClock
 
@@ -60,7 +62,9 @@ public final class Batcher: @unchecked Sendable {
             var started = StageClock.now()
             let reader: FileReader
             do {
-                reader = try FileReader(job: job, strategy: strategy)
+                // Large files: ask the kernel to read the whole file ahead now (one call), so a
+                // cold file streams in while its first batches are computed.
+                reader = try FileReader(job: job, strategy: strategy, adviseWillNeed: job.size >= Self.adviseThreshold)
             } catch {
                 clock.record(since: started, items: 1)
                 events(.ended(position: position, subtrees: 0, problem: error))
