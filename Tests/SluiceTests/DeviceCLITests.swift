@@ -10,25 +10,9 @@ final class DeviceCLITests: XCTestCase {
         var stderr: String
     }
 
-    /// The `sluice` executable built beside the test bundle (`swift build` builds it).
-    private func sluiceExecutable() throws -> URL {
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        let candidates = [
-            Bundle.main.bundleURL,
-            Bundle.main.bundleURL.deletingLastPathComponent(),
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            packageRoot.appendingPathComponent(".build/debug"),
-        ].map { $0.appendingPathComponent("sluice") }
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw XCTSkip("the sluice executable is not built (run `swift build` first)")
-        }
-        return found
-    }
-
     private func runSluice(_ arguments: [String], environment changes: [String: String] = [:]) throws -> Outcome {
         let process = Process()
-        process.executableURL = try sluiceExecutable()
+        process.executableURL = try Subprocess.sluiceExecutable()
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(changes) { $1 }
         // stderr goes to a file so that only one pipe is read: a full second pipe could stall the child.
