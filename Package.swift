@@ -3,7 +3,8 @@ import PackageDescription
 
 /// The hot SIMD kernels are compiled three times from the same sources (the AVX2 and AVX-512
 /// folders hold symbolic links to `Sources/SIMDKernels`), each for one instruction set; the
-/// library picks one at run time from CPUID. They are optimised even in debug builds so that
+/// library picks one at run time from CPUID. The AVX2 and AVX-512 modules also compile the
+/// 8-lane intrinsics kernel (`SIMDKernelsAVX2/BLAKE3AVX2.swift`, condition SLUICE_AVX2). They are optimised even in debug builds so that
 /// the test suite hashes its corpora quickly.
 let simdOptimisation: [String] = ["-Ounchecked"]
 
@@ -34,11 +35,11 @@ let package = Package(
         ),
         .target(
             name: "SIMDKernelsAVX2",
-            swiftSettings: [.unsafeFlags(simdOptimisation + ["-target-cpu", "haswell"])]
+            swiftSettings: [.define("SLUICE_AVX2"), .unsafeFlags(simdOptimisation + ["-target-cpu", "haswell"])]
         ),
         .target(
             name: "SIMDKernelsAVX512",
-            swiftSettings: [.unsafeFlags(simdOptimisation + ["-target-cpu", "skylake-avx512"])]
+            swiftSettings: [.define("SLUICE_AVX2"), .unsafeFlags(simdOptimisation + ["-target-cpu", "skylake-avx512"])]
         ),
         .target(
             name: "Sluice",

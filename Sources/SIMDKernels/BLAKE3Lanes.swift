@@ -25,7 +25,12 @@ public enum BLAKE3Lanes {
         case 16:
             chunks(SIMD16<UInt32>.self, base, inputOffsets, counters, outputSlots, count, chainingValues, key, flags)
         case 8:
+            #if SLUICE_AVX2
+            BLAKE3AVX2.hashChunks(base: base, inputOffsets: inputOffsets, counters: counters, outputSlots: outputSlots,
+                                  count: count, chainingValues: chainingValues, key: key, flags: flags)
+            #else
             chunks(SIMD8<UInt32>.self, base, inputOffsets, counters, outputSlots, count, chainingValues, key, flags)
+            #endif
         default:
             chunks(SIMD4<UInt32>.self, base, inputOffsets, counters, outputSlots, count, chainingValues, key, flags)
         }
@@ -43,7 +48,13 @@ public enum BLAKE3Lanes {
     ) {
         switch lanes {
         case 16: parents(SIMD16<UInt32>.self, inputSlots, outputSlots, count, chainingValues, key, flags)
-        case 8: parents(SIMD8<UInt32>.self, inputSlots, outputSlots, count, chainingValues, key, flags)
+        case 8:
+            #if SLUICE_AVX2
+            BLAKE3AVX2.hashParents(inputSlots: inputSlots, outputSlots: outputSlots, count: count,
+                                   chainingValues: chainingValues, key: key, flags: flags)
+            #else
+            parents(SIMD8<UInt32>.self, inputSlots, outputSlots, count, chainingValues, key, flags)
+            #endif
         default: parents(SIMD4<UInt32>.self, inputSlots, outputSlots, count, chainingValues, key, flags)
         }
     }
