@@ -45,7 +45,7 @@ struct Check: ParsableCommand {
 
         let length = entries.map(\.digest.count).max()!
         let mode = try hashMode.mode(length: length)
-        var resolution = try deviceOptions.resolve()
+        var resolution = try deviceOptions.resolveForRun()
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let backend: ComputeBackend
         do {

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import Sluice
 
@@ -20,5 +21,14 @@ struct DeviceOptions: ParsableArguments {
     /// Resolves `--device` against the machine's devices; warnings are the caller's to print.
     func resolve(inventory: DeviceInventory = .current()) throws -> DeviceResolution {
         try DeviceResolver.resolve(device, strict: strictDevice, inventory: inventory)
+    }
+
+    /// Resolves `--device` for a run: `cpu` needs no OpenCL at all, so the platforms are not
+    /// enumerated (loading the ICDs and PoCL costs about 50 ms per process).
+    func resolveForRun() throws -> DeviceResolution {
+        if device == .cpu {
+            return DeviceResolution(device: .cpu(CPUVectorISA.active(environment: ProcessInfo.processInfo.environment)))
+        }
+        return try resolve()
     }
 }

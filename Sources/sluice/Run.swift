@@ -88,7 +88,7 @@ struct Run: ParsableCommand {
         if let shard { catalogOptions.shard = Shard(parsing: shard) }
 
         let interrupt = InterruptFlag.install()
-        var resolution = try deviceOptions.resolve()
+        var resolution = try deviceOptions.resolveForRun()
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let backend: ComputeBackend
         do {
@@ -100,11 +100,13 @@ struct Run: ParsableCommand {
         resolution.warnings.forEach(printError)
 
         let catalog: Catalog
+        let listingStarted = StageClock.now()
         do {
             catalog = try Catalog.build(paths: RawArguments.recover(paths), options: catalogOptions)
         } catch {
             throw SetupError("\(error)")
         }
+        let listingSeconds = Double(StageClock.now() - listingStarted) / 1e9
 
         var configuration = RunConfiguration()
         configuration.mode = mode
@@ -124,6 +126,7 @@ struct Run: ParsableCommand {
                                 cancellation: Cancellation(external: { interrupt.isSet }))
         var summary = try pipeline.run()
         summary.warnings = resolution.warnings
+        summary.catalogSeconds = listingSeconds
         if !quiet { FileHandle.standardError.write(Data(summary.text.utf8)) }
         if let statsJson {
             let encoder = JSONEncoder()

@@ -12,6 +12,8 @@ public struct RunSummary: Sendable, Codable {
     public var bytes: UInt64 = 0
     /// Wall time from the first read to the last result, seconds.
     public var wallSeconds: Double = 0
+    /// Time spent listing the files (walk and stat) before the pipeline started, seconds.
+    public var catalogSeconds: Double = 0
     /// What ran the kernel.
     public var device = ""
     /// Per-stage totals, in pipeline order.
@@ -47,7 +49,8 @@ public struct RunSummary: Sendable, Codable {
             let utilisation = wallSeconds > 0 ? 100 * stage.busySeconds / (wallSeconds * Double(max(1, stage.threads))) : 0
             return String(format: "%@ %.0f%% ×%d", stage.name, utilisation, stage.threads)
         }.joined(separator: ", ")
-        lines.append(String(format: "sluice: stages busy: %@; wall/busiest %.2f", stageText, overlapRatio))
+        lines.append(String(format: "sluice: listing %.3f s; stages busy: %@; wall/busiest %.2f", catalogSeconds, stageText,
+                            overlapRatio))
         return lines.joined(separator: "\n") + "\n"
     }
 
