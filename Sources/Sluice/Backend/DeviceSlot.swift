@@ -6,6 +6,13 @@ import COpenCL
 final class DeviceSlot {
     private let queue: CommandQueue
     private let context: Context
+    private let fullChunksKernel: Kernel
+    /// Full chunks 8 per work-item in vector lanes (CPU devices), or one per work-item (GPUs).
+    private let fullChunksPerWorkItem: Int
+    /// Work-group size of every launch. Fixed, because PoCL compiles a kernel once per distinct
+    /// work-group size: leaving the choice to the implementation made it pick sizes from the
+    /// global size and recompile for new batch shapes (seconds of stalls, docs/performance.md).
+    private let workGroupSize: Int
     private let chunksKernel: Kernel
     private let parentsKernel: Kernel
     private let gatherKernel: Kernel
@@ -33,9 +40,13 @@ final class DeviceSlot {
     private var cvsOdd: Buffer?
     private var recordsBuffer: Buffer?
 
-    init(entry: ProgramCache.Entry, device: Device) throws {
+    init(entry: ProgramCache.Entry, device: Device, fullChunksPerWorkItem: Int) throws {
         context = entry.context
         queue = try CommandQueue(context: entry.context, device: device)
+        self.fullChunksPerWorkItem = fullChunksPerWorkItem
+        workGroupSize = max(1, min(64, try device.maxWorkGroupSize))
+        fullChunksKernel = try Kernel(program: entry.program,
+                                      name: fullChunksPerWorkItem == 8 ? "blake3_full_chunks_x8" : "blake3_full_chunks")
         chunksKernel = try Kernel(program: entry.program, name: "blake3_chunks")
         parentsKernel = try Kernel(program: entry.program, name: "blake3_parents")
         gatherKernel = try Kernel(program: entry.program, name: "blake3_gather")
@@ -77,18 +88,35 @@ final class DeviceSlot {
         let flags = mode.flags.rawValue
 
         // The queue is in order: each command starts after the previous one finished.
-        let chunkCount = offsets.count
-        try chunksKernel.setArg(0, data!)
-        try chunksKernel.setArg(1, offsetsBuffer!)
-        try chunksKernel.setArg(2, lengthsBuffer!)
-        try chunksKernel.setArg(3, countersBuffer!)
-        try chunksKernel.setArg(4, targetsBuffer!)
-        try chunksKernel.setArg(5, UInt32(chunkCount))
-        try chunksKernel.setArg(6, cvsEven!)
-        try chunksKernel.setArg(7, recordsBuffer!)
-        try chunksKernel.setArg(8, key)
-        try chunksKernel.setArg(9, flags)
-        _ = try queue.enqueueNDRangeKernel(chunksKernel, globalSize: [Self.rounded(chunkCount)])
+        // Full chunks (the table's first entries) take the branch-free kernel, the rest the general one.
+        let fullCount = plan.fullChunkOffsets.count
+        if fullCount > 0 {
+            try fullChunksKernel.setArg(0, data!)
+            try fullChunksKernel.setArg(1, offsetsBuffer!)
+            try fullChunksKernel.setArg(2, countersBuffer!)
+            try fullChunksKernel.setArg(3, targetsBuffer!)
+            try fullChunksKernel.setArg(4, UInt32(fullCount))
+            try fullChunksKernel.setArg(5, cvsEven!)
+            try fullChunksKernel.setArg(6, key)
+            try fullChunksKernel.setArg(7, flags)
+            let workItems = (fullCount + fullChunksPerWorkItem - 1) / fullChunksPerWorkItem
+            try launch(fullChunksKernel, count: workItems)
+        }
+        let otherCount = offsets.count - fullCount
+        if otherCount > 0 {
+            try chunksKernel.setArg(0, data!)
+            try chunksKernel.setArg(1, offsetsBuffer!)
+            try chunksKernel.setArg(2, lengthsBuffer!)
+            try chunksKernel.setArg(3, countersBuffer!)
+            try chunksKernel.setArg(4, targetsBuffer!)
+            try chunksKernel.setArg(5, UInt32(fullCount))
+            try chunksKernel.setArg(6, UInt32(otherCount))
+            try chunksKernel.setArg(7, cvsEven!)
+            try chunksKernel.setArg(8, recordsBuffer!)
+            try chunksKernel.setArg(9, key)
+            try chunksKernel.setArg(10, flags)
+            try launch(chunksKernel, count: otherCount)
+        }
 
         for level in 0..<(plan.parentLevelStarts.count - 1) {
             let first = plan.parentLevelStarts[level]
@@ -102,7 +130,7 @@ final class DeviceSlot {
             try parentsKernel.setArg(5, UInt32(count))
             try parentsKernel.setArg(6, key)
             try parentsKernel.setArg(7, flags)
-            _ = try queue.enqueueNDRangeKernel(parentsKernel, globalSize: [Self.rounded(count)])
+            try launch(parentsKernel, count: count)
         }
 
         try gatherKernel.setArg(0, cvsEven!)
@@ -111,7 +139,7 @@ final class DeviceSlot {
         try gatherKernel.setArg(3, sourcesBuffer!)
         try gatherKernel.setArg(4, UInt32(subtrees.count))
         try gatherKernel.setArg(5, recordsBuffer!)
-        _ = try queue.enqueueNDRangeKernel(gatherKernel, globalSize: [Self.rounded(subtrees.count)])
+        try launch(gatherKernel, count: subtrees.count)
 
         let recordWords = subtrees.count * BLAKE3PartialRecords.stride
         if records.count < recordWords { records = [UInt32](repeating: 0, count: recordWords) }
@@ -170,6 +198,10 @@ final class DeviceSlot {
         return [try table.withUnsafeBytes { try queue.enqueueWrite(buffer, from: $0) }]
     }
 
-    /// Global sizes rounded up to a multiple of 64 (kernels ignore the extra work-items).
-    private static func rounded(_ count: Int) -> Int { max(64, (count + 63) / 64 * 64) }
+    /// Enqueues `kernel` over at least `count` work-items in groups of `workGroupSize` (kernels
+    /// ignore the extra work-items).
+    private func launch(_ kernel: Kernel, count: Int) throws {
+        let global = max(1, (count + workGroupSize - 1) / workGroupSize) * workGroupSize
+        _ = try queue.enqueueNDRangeKernel(kernel, globalSize: [global], localSize: [workGroupSize])
+    }
 }

@@ -24,12 +24,20 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
     private let fallbackISA: CPUVectorISA
     private let warnings: (String) -> Void
 
+    /// Full chunks per work-item: 1 on GPUs and accelerators, 8 (vector lanes) on CPU devices.
+    public let fullChunksPerWorkItem: Int
+
     /// Builds the BLAKE3 program for `device` (once per process; the build log is in the error if
     /// it fails).
-    /// - Parameter warnings: receives the one-line warning if the run falls back to the CPU.
-    public init(device: Device, fallbackISA: CPUVectorISA = CPUVectorISA.active(environment: ProcessInfo.processInfo.environment),
+    /// - Parameters:
+    ///   - fullChunksPerWorkItem: 1 or 8; nil chooses by device type (tests force each variant).
+    ///   - warnings: receives the one-line warning if the run falls back to the CPU.
+    public init(device: Device, fullChunksPerWorkItem: Int? = nil,
+                fallbackISA: CPUVectorISA = CPUVectorISA.active(environment: ProcessInfo.processInfo.environment),
                 warnings: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws {
         self.device = device
+        self.fullChunksPerWorkItem = try fullChunksPerWorkItem ?? (device.isGPUOrAccelerator ? 1 : 8)
+        precondition([1, 8].contains(self.fullChunksPerWorkItem), "fullChunksPerWorkItem must be 1 or 8")
         entry = try ProgramCache.shared.entry(for: device, kernelSource: "blake3")
         let name = (try? device.name) ?? "device"
         let platform = (try? device.platform.name) ?? "platform"
@@ -104,7 +112,9 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
         }
 
         do {
-            for _ in 0..<depth { slots.append(try DeviceSlot(entry: entry, device: device)) }
+            for _ in 0..<depth {
+                slots.append(try DeviceSlot(entry: entry, device: device, fullChunksPerWorkItem: fullChunksPerWorkItem))
+            }
         } catch {
             failOver(error)
         }
