@@ -54,8 +54,8 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Compute threads for the CPU backend (default: one per core).")
     var workers: Int?
 
-    @Option(name: .long, help: "Staging memory bound, e.g. 256M (default 64M: more buffers only add memory once every stage is busy).")
-    var memory: ByteCount = ByteCount(bytes: 64 << 20)
+    @Option(name: .long, help: "Staging memory bound, e.g. 256M (default 16M, at least one buffer per reader and worker plus one: staging that stays in the CPU cache is faster than more of it).")
+    var memory: ByteCount = ByteCount(bytes: 16 << 20)
 
     @Option(name: .long, help: "Staging buffer (batch) size, e.g. 4M (default: the backend's).")
     var batchSize: ByteCount?

@@ -5,7 +5,7 @@ public struct RunConfiguration: Sendable {
     /// Reader threads.
     public var readers: Int = 2
     /// Upper bound on staging memory in bytes (the buffer pool's size).
-    public var memoryBytes: Int = 64 << 20
+    public var memoryBytes: Int = 16 << 20
     /// Staging buffer size; nil for the backend's preference.
     public var batchBytes: Int?
     /// How files are read.
