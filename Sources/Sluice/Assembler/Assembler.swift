@@ -42,12 +42,12 @@ public final class Assembler {
     /// Takes note of a file's end (or failure) as the reader saw it.
     public func accept(_ event: FileEvent) {
         switch event {
-        case .ended(let position, _, let problem?):
+        case .ended(let position, let problem?):
             failed[position] = true
             assemblies[position] = nil
             let job = jobs[position]
             emit(FileResult(index: job.index, path: job.path, size: job.size, digest: nil, problem: problem))
-        case .ended(let position, _, nil):
+        case .ended(let position, nil):
             ended[position] = true
             if assemblies[position] == nil { assemblies[position] = BLAKE3FileAssembly(fileSize: jobs[position].size) }
             finishIfComplete(position)

@@ -2,9 +2,9 @@ import Foundation
 
 /// What the reader stage tells the assembler about a file outside of batches.
 public enum FileEvent: Sendable {
-    /// The file was read to its end and cut into `subtrees` subtrees (all sent in batches), or
-    /// it failed with `problem` (its partials, if any, are to be dropped).
-    case ended(position: Int, subtrees: Int, problem: FileProblem?)
+    /// The file was read to its end and passed the end-of-read checks (all its subtrees are in
+    /// batches), or it failed with `problem` (its partials, if any, are to be dropped).
+    case ended(position: Int, problem: FileProblem?)
 }
 
 /// The reader stage: reads files into staging buffers, packing BLAKE3 subtrees of many files
@@ -20,7 +20,6 @@ public final class Batcher: @unchecked Sendable {
     private let strategy: ReadStrategy
     private let cursorLock = NSLock()
     private var nextPosition = 0
-    private var batchSequence = 0
     /// Files at least this large get `posix_fadvise(WILLNEED)` when opened.
     static let adviseThreshold: UInt64 = 1 << 20
     /// Reader-stage totals (waits for buffers and queue space are not counted as busy).
@@ -42,19 +41,11 @@ public final class Batcher: @unchecked Sendable {
         return nextPosition
     }
 
-    private func ship(_ buffer: StagingBuffer, to batches: BoundedQueue<StagingBuffer>) {
-        cursorLock.lock()
-        buffer.sequence = batchSequence
-        batchSequence += 1
-        cursorLock.unlock()
-        batches.push(buffer)
-    }
-
     /// One reader thread's loop: runs until every file is taken and read.
     /// - Parameters:
     ///   - batches: where full buffers go (bounded: the compute stage's input).
     ///   - events: where file ends and failures go (the assembler's input).
-    ///   - isCancelled: polled between files.
+    ///   - isCancelled: polled between files and between reads.
     public func runReader(batches: BoundedQueue<StagingBuffer>, events: (FileEvent) -> Void, isCancelled: () -> Bool) {
         var buffer = pool.take()
         while !isCancelled(), let position = takePosition() {
@@ -67,11 +58,10 @@ public final class Batcher: @unchecked Sendable {
                 reader = try FileReader(job: job, strategy: strategy, adviseWillNeed: job.size >= Self.adviseThreshold)
             } catch {
                 clock.record(since: started, items: 1)
-                events(.ended(position: position, subtrees: 0, problem: error))
+                events(.ended(position: position, problem: error))
                 continue
             }
             var cursor = BLAKE3SubtreeCursor(fileSize: job.size)
-            var subtrees = 0
             var bytesRead: UInt64 = 0
             var problem: FileProblem?
             var pending = cursor.next()
@@ -79,9 +69,14 @@ public final class Batcher: @unchecked Sendable {
             // words for the OpenCL kernel's vector loads and the SIMD loads.
             if pending != nil { buffer.alignUsed(to: 64) }
             while let first = pending, problem == nil {
+                if isCancelled() {
+                    // An interrupted run stops inside large files too; this one gets no result.
+                    problem = FileProblem(path: job.path, kind: .error, message: "interrupted before the end of the file")
+                    break
+                }
                 if buffer.remaining < first.length {
                     clock.record(since: started)
-                    ship(buffer, to: batches)
+                    batches.push(buffer)
                     buffer = pool.take()
                     started = StageClock.now()
                 }
@@ -104,7 +99,6 @@ public final class Batcher: @unchecked Sendable {
                                     at: first.fileOffset)
                     buffer.used += runLength
                     bytesRead += UInt64(runLength)
-                    subtrees += runCount
                 } catch {
                     // This run never reaches a backend; partials already shipped are dropped by
                     // the assembler when it sees the problem.
@@ -116,12 +110,12 @@ public final class Batcher: @unchecked Sendable {
                 do { try reader.finish() } catch { problem = error }
             }
             clock.record(since: started, items: 1, bytes: bytesRead)
-            events(.ended(position: position, subtrees: subtrees, problem: problem))
+            events(.ended(position: position, problem: problem))
         }
         if buffer.subtrees.isEmpty {
             pool.recycle(buffer)
         } else {
-            ship(buffer, to: batches)
+            batches.push(buffer)
         }
     }
 }

@@ -14,8 +14,6 @@ public final class StagingBuffer: @unchecked Sendable {
     public var used = 0
     /// The subtrees packed into this batch, in buffer order.
     public var subtrees: [BLAKE3Subtree] = []
-    /// Sequence number of the batch, for tracing.
-    public var sequence = 0
     /// Backend-specific storage that belongs to this buffer (e.g. an OpenCL pinned buffer that
     /// `bytes` points into); released with it.
     public let owner: AnyObject?
