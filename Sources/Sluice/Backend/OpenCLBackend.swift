@@ -24,6 +24,16 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
     private let fallbackISA: CPUVectorISA
     private let warnings: (String) -> Void
 
+    /// A simulated device fault, for tests of the fall-back path: the n-th submission (or wait,
+    /// counting from 1) fails as if the device had run out of resources.
+    enum FaultInjection {
+        case submit(Int)
+        case wait(Int)
+    }
+
+    /// The fault to simulate, if any (tests only).
+    var faultInjection: FaultInjection?
+
     /// Full chunks per work-item: 1 on GPUs and accelerators, 8 (vector lanes) on CPU devices.
     public let fullChunksPerWorkItem: Int
 
@@ -88,9 +98,16 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
             deliver(ComputedBatch(subtrees: subtrees, records: records))
         }
 
+        var submissions = 0
+        var waits = 0
+
         func failOver(_ error: Error) {
             warnings("sluice: warning: \(deviceName) failed (\(error)); fallback to the CPU SIMD backend (\(fallbackISA.rawValue)) for the remaining batches")
             fallback = BLAKE3CPUExecutor(isa: fallbackISA)
+            // A failed or hung device may still write into the slots' buffers and host records
+            // later; they are kept alive for the rest of the process rather than freed under it.
+            AbandonedDeviceState.keep(slots)
+            slots.removeAll()
             let stranded = pending
             pending.removeAll()
             for item in stranded { computeOnCPU(item.batch) }
@@ -99,6 +116,10 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
         func completeOldest() {
             let item = pending.removeFirst()
             do {
+                waits += 1
+                if case .wait(let n) = faultInjection, n == waits {
+                    throw OpenCLError(code: CL_OUT_OF_RESOURCES, function: "clWaitForEvents (simulated)")
+                }
                 try item.done.wait(timeout: batchDeadline)
                 let records = slots[item.slot].takeRecords(count: item.batch.subtrees.count)
                 recordBusy(item.batch)
@@ -137,6 +158,10 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
             }
             do {
                 if pending.isEmpty { busySince = StageClock.now() }
+                submissions += 1
+                if case .submit(let n) = faultInjection, n == submissions {
+                    throw OpenCLError(code: CL_OUT_OF_RESOURCES, function: "clEnqueueNDRangeKernel (simulated)")
+                }
                 let done = try slots[nextSlot].submit(batch, mode: mode)
                 pending.append((nextSlot, batch, done))
                 nextSlot = (nextSlot + 1) % depth
@@ -145,6 +170,19 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
                 computeOnCPU(batch)
             }
         }
+    }
+}
+
+/// Device state abandoned after a device fault, kept alive so that late writes by the device land
+/// in live memory.
+enum AbandonedDeviceState {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var slots: [DeviceSlot] = []
+
+    static func keep(_ abandoned: [DeviceSlot]) {
+        lock.lock()
+        slots += abandoned
+        lock.unlock()
     }
 }
 
