@@ -1,3 +1,4 @@
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -158,12 +159,30 @@ struct DirectoryWalker {
         // Name order, NUL included: "a\0" sorts before "ab\0" as "a" before "ab". Reversed for popLast.
         names.sort { $1.lexicographicallyPrecedes($0) }
 
-        var pending: [Entry] = []
-        pending.reserveCapacity(names.count)
-        for name in names {
-            pending.append(Entry(terminatedName: name, outcome: classify(name, in: fd)))
+        return Frame(path: path, identity: expected, pending: classifyAll(names, in: fd))
+    }
+
+    /// Directories with at least this many entries are classified on two threads: `fstatat`
+    /// costs about 2 µs on the development VM, and listing std8k's 8000 files (40 folders of
+    /// 200) went from 0.038 to 0.024 s (docs/performance.md).
+    static let parallelClassificationThreshold = 128
+
+    /// `classify` for every name, in the same order; large directories on two threads (the
+    /// outcomes do not depend on the order in which the entries are examined).
+    private func classifyAll(_ names: [[UInt8]], in directory: Int32) -> [Entry] {
+        guard names.count >= Self.parallelClassificationThreshold else {
+            return names.map { Entry(terminatedName: $0, outcome: classify($0, in: directory)) }
         }
-        return Frame(path: path, identity: expected, pending: pending)
+        var outcomes = [Outcome?](repeating: nil, count: names.count)
+        outcomes.withUnsafeMutableBufferPointer { slots in
+            let parts = 2
+            let slots = slots
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let range = (names.count * part / parts) ..< (names.count * (part + 1) / parts)
+                for index in range { slots[index] = classify(names[index], in: directory) }
+            }
+        }
+        return zip(names, outcomes).map { Entry(terminatedName: $0, outcome: $1!) }
     }
 
     /// `lstat`s one entry (and `stat`s it when it is a link to follow).
