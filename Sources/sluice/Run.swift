@@ -54,10 +54,10 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Compute threads for the CPU backend (default: one per core).")
     var workers: Int?
 
-    @Option(name: .long, help: "Staging memory bound, e.g. 256M (default 16M, at least one buffer per reader and worker plus one: staging that stays in the CPU cache is faster than more of it).")
-    var memory: ByteCount = ByteCount(bytes: 16 << 20)
+    @Option(name: .long, help: "Staging memory bound, e.g. 64M (default 4M, but at least one buffer per reader and worker plus one: staging that stays in the CPU caches is faster than more of it).")
+    var memory: ByteCount = ByteCount(bytes: 4 << 20)
 
-    @Option(name: .long, help: "Staging buffer (batch) size, e.g. 4M (default: the backend's).")
+    @Option(name: .long, help: "Staging buffer (batch) size, e.g. 4M (default: the backend's: CPU 512K, PoCL 4M, GPU 32M).")
     var batchSize: ByteCount?
 
     @Option(name: .long, help: "How to read files: auto (pread small, mmap large), pread or mmap.")

@@ -4,8 +4,10 @@ public struct RunConfiguration: Sendable {
     public var mode: BLAKE3Mode = .hash()
     /// Reader threads.
     public var readers: Int = 2
-    /// Upper bound on staging memory in bytes (the buffer pool's size).
-    public var memoryBytes: Int = 16 << 20
+    /// Upper bound on staging memory in bytes; the pool never has fewer buffers than readers +
+    /// workers + 1. Small by default: staging that stays in the CPU caches was measured faster
+    /// than more of it (docs/performance.md).
+    public var memoryBytes: Int = 4 << 20
     /// Staging buffer size; nil for the backend's preference.
     public var batchBytes: Int?
     /// How files are read.
