@@ -72,6 +72,9 @@ struct Run: ParsableCommand {
     func validate() throws {
         if paths.isEmpty && filesFrom == nil { throw ValidationError("no files given: name files, directories or --files-from") }
         if length < 1 { throw ValidationError("--length must be at least 1") }
+        if hashMode.keyed && hashMode.keyFile == nil && filesFrom == "-" {
+            throw ValidationError("--keyed reads its key from standard input, and so does --files-from -: give --key-file")
+        }
         if zero && format != .b3sum { throw ValidationError("--zero applies to --format b3sum only") }
         if let readers, readers < 1 { throw ValidationError("--readers must be at least 1") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
