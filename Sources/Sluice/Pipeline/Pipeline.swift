@@ -52,23 +52,23 @@ public final class Pipeline {
         let assembler = Assembler(jobs: jobs, mode: configuration.mode) { results.push($0) }
         let cancellation = cancellation
 
-        let group = DispatchGroup()
         let failure = FirstError()
+        var threads: [StageThread] = []
 
-        // Read.
-        let readersDone = DispatchGroup()
+        // Read. The last reader to finish closes the compute stage's queue.
+        let readersDone = StageCountdown(readers) { batches.close() }
         for index in 0..<readers {
-            spawn("sluice-read-\(index)", group, readersDone) {
+            threads.append(StageThread(name: "sluice-read-\(index)") {
                 batcher.runReader(batches: batches, events: { assemblerInput.push(.event($0)) },
                                   isCancelled: { cancellation.isCancelled })
-            }
+                readersDone.finished()
+            })
         }
-        readersDone.notify(queue: .global()) { batches.close() }
 
-        // Compute.
-        let workersDone = DispatchGroup()
+        // Compute. The last worker to finish closes the assembler's queue.
+        let workersDone = StageCountdown(workers) { assemblerInput.close() }
         for index in 0..<workers {
-            spawn("sluice-compute-\(index)", group, workersDone) { [backend, mode = configuration.mode] in
+            threads.append(StageThread(name: "sluice-compute-\(index)") { [backend, mode = configuration.mode] in
                 do {
                     try backend.runWorker(index: index, mode: mode, batches: batches,
                                           deliver: { assemblerInput.push(.batch($0)) },
@@ -79,12 +79,12 @@ public final class Pipeline {
                     // Keep draining so readers never wait forever on a full queue.
                     while let batch = batches.pop() { pool.recycle(batch) }
                 }
-            }
+                workersDone.finished()
+            })
         }
-        workersDone.notify(queue: .global()) { assemblerInput.close() }
 
         // Assemble.
-        spawn("sluice-assemble", group, nil) {
+        threads.append(StageThread(name: "sluice-assemble") {
             while let input = assemblerInput.pop() {
                 switch input {
                 case .batch(let batch): assembler.accept(batch)
@@ -92,7 +92,7 @@ public final class Pipeline {
                 }
             }
             results.close()
-        }
+        })
 
         // Write (this thread).
         var reorder = ReorderBuffer(enabled: configuration.ordered, jobs: jobs)
@@ -108,7 +108,7 @@ public final class Pipeline {
             }
             writeClock.record(since: writeStarted, items: 1)
         }
-        group.wait()
+        for thread in threads { thread.join() }
         progress.finish()
         try sink.finish()
         if let error = failure.error { throw error }
@@ -137,19 +137,6 @@ public final class Pipeline {
     static func roundedBatchBytes(_ bytes: Int) -> Int {
         let unit = BLAKE3Layout.maxSubtreeBytes
         return max(unit, (bytes + unit - 1) / unit * unit)
-    }
-
-    private func spawn(_ name: String, _ group: DispatchGroup, _ stage: DispatchGroup?, _ body: @escaping () -> Void) {
-        group.enter()
-        stage?.enter()
-        let thread = Thread {
-            body()
-            stage?.leave()
-            group.leave()
-        }
-        thread.name = name
-        thread.stackSize = 1 << 20
-        thread.start()
     }
 }
 

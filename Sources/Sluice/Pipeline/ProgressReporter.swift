@@ -41,8 +41,8 @@ final class ProgressReporter {
         let width = 24
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let line = String(format: "\r[%@] %d/%d files, %@, %.2f GB/s, ETA %.0f s\u{1B}[K", bar, files, totalFiles,
-                          RunSummary.formatBytes(bytes), rate / 1e9, remaining)
+        let line = "\r[\(bar)] \(files)/\(totalFiles) files, \(RunSummary.formatBytes(bytes)), "
+            + "\(RunSummary.fixed(rate / 1e9, 2)) GB/s, ETA \(RunSummary.fixed(remaining, 0)) s\u{1B}[K"
         FileHandle.standardError.write(Data(line.utf8))
     }
 }

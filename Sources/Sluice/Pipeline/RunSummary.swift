@@ -40,19 +40,24 @@ public struct RunSummary: Sendable, Codable {
     /// The human summary printed on stderr at the end of a run.
     public var text: String {
         var lines: [String] = []
-        lines.append(String(format: "sluice: %d files, %@ in %.3f s (%.0f files/s, %.2f GB/s) on %@",
-                            filesHashed, Self.formatBytes(bytes), wallSeconds, filesPerSecond, gigabytesPerSecond, device))
+        // Interpolation, not `%@`: Foundation's bridging of Swift strings through C varargs is
+        // not needed for this and has had lifetime bugs on Linux.
+        lines.append("sluice: \(filesHashed) files, \(Self.formatBytes(bytes)) in \(Self.fixed(wallSeconds, 3)) s "
+                     + "(\(Self.fixed(filesPerSecond, 0)) files/s, \(Self.fixed(gigabytesPerSecond, 2)) GB/s) on \(device)")
         if filesFailed > 0 || filesSkipped > 0 {
             lines.append("sluice: \(filesFailed) failed, \(filesSkipped) skipped or vanished")
         }
         let stageText = stages.map { stage in
             let utilisation = wallSeconds > 0 ? 100 * stage.busySeconds / (wallSeconds * Double(max(1, stage.threads))) : 0
-            return String(format: "%@ %.0f%% ×%d", stage.name, utilisation, stage.threads)
+            return "\(stage.name) \(Self.fixed(utilisation, 0))% ×\(stage.threads)"
         }.joined(separator: ", ")
-        lines.append(String(format: "sluice: listing %.3f s; stages busy: %@; wall/busiest %.2f", catalogSeconds, stageText,
-                            overlapRatio))
+        lines.append("sluice: listing \(Self.fixed(catalogSeconds, 3)) s; stages busy: \(stageText); "
+                     + "wall/busiest \(Self.fixed(overlapRatio, 2))")
         return lines.joined(separator: "\n") + "\n"
     }
+
+    /// `value` with `digits` decimals.
+    static func fixed(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
 
     /// Bytes with a binary unit.
     public static func formatBytes(_ bytes: UInt64) -> String {
@@ -63,6 +68,6 @@ public struct RunSummary: Sendable, Codable {
             value /= 1024
             unit += 1
         }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+        return unit == 0 ? "\(bytes) B" : "\(fixed(value, 1)) \(units[unit])"
     }
 }
