@@ -45,16 +45,7 @@ struct Check: ParsableCommand {
 
         let length = entries.map(\.digest.count).max()!
         let mode = try hashMode.mode(length: length)
-        var resolution = try deviceOptions.resolveForRun()
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        let backend: ComputeBackend
-        do {
-            backend = try BackendFactory.make(for: resolution.device, workers: cores)
-        } catch {
-            resolution = try resolution.fallingBack(after: error, strict: deviceOptions.strictDevice)
-            backend = try BackendFactory.make(for: resolution.device, workers: cores)
-        }
-        resolution.warnings.forEach(printError)
+        let (backend, _) = try deviceOptions.makeBackend(workers: nil)
 
         var unique: [RawPath] = []
         var seen = Set<RawPath>()

@@ -23,6 +23,23 @@ struct DeviceOptions: ParsableArguments {
         try DeviceResolver.resolve(device, strict: strictDevice, inventory: inventory)
     }
 
+    /// The compute backend for `--device`, falling back to the CPU SIMD backend when the chosen
+    /// OpenCL device cannot build its program (unless `--strict-device`); prints the warnings.
+    /// - Parameter workers: CPU backend threads (default: one per core).
+    func makeBackend(workers: Int?) throws -> (ComputeBackend, DeviceResolution) {
+        var resolution = try resolveForRun()
+        let workers = workers ?? ProcessInfo.processInfo.activeProcessorCount
+        let backend: ComputeBackend
+        do {
+            backend = try BackendFactory.make(for: resolution.device, workers: workers)
+        } catch {
+            resolution = try resolution.fallingBack(after: error, strict: strictDevice)
+            backend = try BackendFactory.make(for: resolution.device, workers: workers)
+        }
+        resolution.warnings.forEach(printError)
+        return (backend, resolution)
+    }
+
     /// Resolves `--device` for a run: `cpu` needs no OpenCL at all, so the platforms are not
     /// enumerated (loading the ICDs and PoCL costs about 50 ms per process).
     func resolveForRun() throws -> DeviceResolution {

@@ -91,16 +91,7 @@ struct Run: ParsableCommand {
         if let shard { catalogOptions.shard = Shard(parsing: shard) }
 
         let interrupt = InterruptFlag.install()
-        var resolution = try deviceOptions.resolveForRun()
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        let backend: ComputeBackend
-        do {
-            backend = try BackendFactory.make(for: resolution.device, workers: workers ?? cores)
-        } catch {
-            resolution = try resolution.fallingBack(after: error, strict: deviceOptions.strictDevice)
-            backend = try BackendFactory.make(for: resolution.device, workers: workers ?? cores)
-        }
-        resolution.warnings.forEach(printError)
+        let (backend, resolution) = try deviceOptions.makeBackend(workers: workers)
 
         let catalog: Catalog
         let listingStarted = StageClock.now()
