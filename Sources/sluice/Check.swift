@@ -27,7 +27,7 @@ struct Check: ParsableCommand {
             if list.bytes == Array("-".utf8) {
                 data = FileHandle.standardInput.readDataToEndOfFile()
             } else {
-                data = try readWholeFile(list.description)
+                data = try readWholeFile(list)
             }
             let bytes = [UInt8](data)
             for (number, line) in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true).enumerated() {

@@ -23,7 +23,7 @@ struct HashModeOptions: ParsableArguments {
         if keyed {
             let key: Data
             if let keyFile {
-                key = try readWholeFile(keyFile)
+                key = try readWholeFile(RawArguments.recover([keyFile])[0])
             } else {
                 key = FileHandle.standardInput.readDataToEndOfFile()
             }
