@@ -65,11 +65,4 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
         condition.broadcast()
         condition.unlock()
     }
-
-    /// Items waiting now.
-    public var count: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return items.count - head
-    }
 }
