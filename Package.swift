@@ -24,7 +24,9 @@ let package = Package(
             pkgConfig: "OpenCL",
             providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]
         ),
-        .target(name: "CSluice"),
+        // -O2 in every configuration: the SIGBUS guard's correctness depends on what the optimiser
+        // may do (Sources/CSluice/guarded_copy.c), so the debug-built tests run optimised code too.
+        .target(name: "CSluice", cSettings: [.unsafeFlags(["-O2"])]),
         .target(
             name: "CKernelSources",
             cSettings: [.unsafeFlags(["-std=c23"])]

@@ -3,29 +3,44 @@
 // Touching a page of a mapping beyond the current end of the file raises SIGBUS; Swift cannot
 // unwind its own frames from a signal handler, so the copy happens here, under a thread-local
 // sigsetjmp point. The handler only jumps when the faulting thread is inside the copy; otherwise
-// it restores the default action and re-raises, so unrelated faults still crash loudly.
+// it restores the previous action and re-raises, so unrelated faults still crash loudly.
+//
+// Trap (issue 13): the handler reads `active_jump`, but nothing in this function's own code does,
+// so an optimiser is free to drop the store before the memcpy as dead. It did (clang -O2): the
+// handler then found no jump point and a truncated file killed the whole run. The pointer is
+// therefore `volatile`, and signal fences keep the copy's memory accesses between the store that
+// arms the guard and the one that disarms it. Package.swift builds this target with -O2 even in
+// debug builds, so the tests exercise the optimised code.
 #define _GNU_SOURCE
 #include "CSluice.h"
 
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 
-static _Thread_local sigjmp_buf *active_jump = NULL;
+static _Thread_local sigjmp_buf *volatile active_jump = NULL;
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
 static struct sigaction previous_action;
 
 static void on_sigbus(int signo, siginfo_t *info, void *context) {
-    (void)info;
-    (void)context;
     sigjmp_buf *jump = active_jump;
     if (jump != NULL) {
         active_jump = NULL;
         siglongjmp(*jump, 1);
     }
-    // Not ours: fall back to whatever was there before (default: terminate with SIGBUS).
-    sigaction(signo, &previous_action, NULL);
+    // Not ours: hand the signal to whatever was there before (default: terminate with SIGBUS).
+    if (previous_action.sa_flags & SA_SIGINFO) {
+        if (previous_action.sa_sigaction != NULL) {
+            previous_action.sa_sigaction(signo, info, context);
+            return;
+        }
+    } else if (previous_action.sa_handler != SIG_DFL && previous_action.sa_handler != SIG_IGN) {
+        previous_action.sa_handler(signo);
+        return;
+    }
+    signal(signo, SIG_DFL);
     raise(signo);
 }
 
@@ -42,10 +57,13 @@ int sluice_guarded_copy(void *destination, const void *source, size_t length) {
     pthread_once(&install_once, install_handler);
     sigjmp_buf jump;
     if (sigsetjmp(jump, 1) != 0) {
+        atomic_signal_fence(memory_order_seq_cst);
         return -1;
     }
     active_jump = &jump;
+    atomic_signal_fence(memory_order_seq_cst);
     memcpy(destination, source, length);
+    atomic_signal_fence(memory_order_seq_cst);
     active_jump = NULL;
     return 0;
 }
