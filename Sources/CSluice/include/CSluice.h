@@ -26,6 +26,10 @@ int sluice_detect_isa(void);
 /// threads that are inside this function; any other SIGBUS keeps its default action.
 int sluice_guarded_copy(void *destination, const void *source, size_t length);
 
+/// The `f_type` magic number of the file system holding the open file `fd` (`fstatfs`), as
+/// its low 32 bits. Returns 0, or -1 with `errno` set.
+int sluice_file_system_type(int fd, uint64_t *type);
+
 #ifdef __cplusplus
 }
 #endif

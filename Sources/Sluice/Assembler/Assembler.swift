@@ -8,6 +8,8 @@ public final class Assembler {
     private var assemblies: [BLAKE3FileAssembly?]
     private var ended: [Bool]
     private var failed: [Bool]
+    /// Each file's length: its listed size unless the reader measured another.
+    private var sizes: [UInt64]
     private let emit: (FileResult) -> Void
     /// Assembler-stage totals.
     public let clock = StageClock(name: "assemble", threads: 1)
@@ -19,6 +21,7 @@ public final class Assembler {
         assemblies = Array(repeating: nil, count: jobs.count)
         ended = Array(repeating: false, count: jobs.count)
         failed = Array(repeating: false, count: jobs.count)
+        sizes = jobs.map(\.size)
         self.emit = emit
     }
 
@@ -30,7 +33,7 @@ public final class Assembler {
                 let position = subtree.fileIndex
                 guard !failed[position] else { continue }
                 if assemblies[position] == nil {
-                    assemblies[position] = BLAKE3FileAssembly(fileSize: jobs[position].size)
+                    assemblies[position] = BLAKE3FileAssembly(fileSize: sizes[position])
                 }
                 assemblies[position]!.add(subtree, record: records.baseAddress! + index * BLAKE3PartialRecords.stride)
                 finishIfComplete(position)
@@ -42,6 +45,8 @@ public final class Assembler {
     /// Takes note of a file's end (or failure) as the reader saw it.
     public func accept(_ event: FileEvent) {
         switch event {
+        case .measured(let position, let size):
+            sizes[position] = size
         case .ended(let position, let problem?):
             failed[position] = true
             assemblies[position] = nil
@@ -49,7 +54,7 @@ public final class Assembler {
             emit(FileResult(index: job.index, path: job.path, size: job.size, digest: nil, problem: problem))
         case .ended(let position, nil):
             ended[position] = true
-            if assemblies[position] == nil { assemblies[position] = BLAKE3FileAssembly(fileSize: jobs[position].size) }
+            if assemblies[position] == nil { assemblies[position] = BLAKE3FileAssembly(fileSize: sizes[position]) }
             finishIfComplete(position)
         }
     }
@@ -59,6 +64,6 @@ public final class Assembler {
         let digest = assemblies[position]!.finalize(mode: mode)
         assemblies[position] = nil
         let job = jobs[position]
-        emit(FileResult(index: job.index, path: job.path, size: job.size, digest: digest, problem: nil))
+        emit(FileResult(index: job.index, path: job.path, size: sizes[position], digest: digest, problem: nil))
     }
 }

@@ -2,6 +2,10 @@ import Foundation
 
 /// What the reader stage tells the assembler about a file outside of batches.
 public enum FileEvent: Sendable {
+    /// The file's length is not its listed size (it was read to its end when opened, see
+    /// `FileReader.readsToEnd`); sent before any of its batches, so the assembler cuts the file
+    /// as the reader did.
+    case measured(position: Int, size: UInt64)
     /// The file was read to its end and passed the end-of-read checks (all its subtrees are in
     /// batches), or it failed with `problem` (its partials, if any, are to be dropped).
     case ended(position: Int, problem: FileProblem?)
@@ -61,7 +65,8 @@ public final class Batcher: @unchecked Sendable {
                 events(.ended(position: position, problem: error))
                 continue
             }
-            var cursor = BLAKE3SubtreeCursor(fileSize: job.size)
+            if reader.size != job.size { events(.measured(position: position, size: reader.size)) }
+            var cursor = BLAKE3SubtreeCursor(fileSize: reader.size)
             var bytesRead: UInt64 = 0
             var problem: FileProblem?
             var pending = cursor.next()

@@ -21,9 +21,21 @@ public final class FileReader {
     /// mapping shows as `.pread`).
     public private(set) var strategy: ReadStrategy
 
+    /// The file's length in bytes: `job.size`, except for a file read to its end when opened
+    /// (see `readsToEnd`), whose length is what that read found.
+    public let size: UInt64
+    /// Whether the file was read to its end when opened because its listed size is not its
+    /// length (files of procfs, sysfs and the like; a 0-byte file that has bytes). Its bytes
+    /// are then served from memory, and `finish()` checks only that it is the same file.
+    public var readsToEnd: Bool { contents != nil }
+    /// Most bytes read to the end of such a file; a longer one is refused, not truncated.
+    nonisolated(unsafe) public static var readToEndLimit = 64 << 20
+
     /// The open descriptor, -1 once closed.
     private var fd: Int32
     private var mapping: FileMapping?
+    /// The bytes of a file read to its end when opened.
+    private var contents: [UInt8]?
 
     /// Opens `job.path` read-only without blocking (`O_NONBLOCK`: a FIFO put in the file's place
     /// cannot stall the reader), without updating the access time when allowed, and checks it is
@@ -62,14 +74,29 @@ public final class FileReader {
             throw problem
         }
 
+        // A file whose listed size is not its length (procfs says 0, sysfs 4096) is read to its
+        // end now, as b3sum does, and served from memory; so is a 0-byte file that turns out
+        // to have bytes (one extra read per empty file).
+        if job.size == 0 || PseudoFileSystems.holds(device: job.device, fd: fd) {
+            let fd = fd
+            do {
+                let bytes = try FileReader.readToEnd(fd, path: job.path)
+                if !bytes.isEmpty || job.size != 0 { contents = bytes }
+            } catch {
+                SystemCall.close(fd)
+                throw error
+            }
+        }
+        size = contents.map { UInt64($0.count) } ?? job.size
+
         let wantsMapping = switch strategy {
         case .automatic: job.size >= FileReader.mmapThreshold
         case .mmap: true
         case .pread: false
         }
-        mapping = wantsMapping ? FileMapping(fd: fd, length: job.size) : nil
+        mapping = wantsMapping && contents == nil ? FileMapping(fd: fd, length: job.size) : nil
         self.strategy = mapping == nil ? .pread : .mmap
-        if adviseWillNeed, job.size > 0 {
+        if adviseWillNeed, contents == nil, job.size > 0 {
             // Advice only; its failure changes nothing but speed.
             _ = posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED)
         }
@@ -77,8 +104,8 @@ public final class FileReader {
 
     /// Fills all of `destination` with the file's bytes from `offset`.
     ///
-    /// `offset + destination.count` must not exceed `job.size` (the bytes the catalog listed).
-    /// Short reads and `EINTR` are retried.
+    /// `offset + destination.count` must not exceed `size` (the bytes the catalog listed, or
+    /// those a read to the end found). Short reads and `EINTR` are retried.
     /// - Throws: `.changed` "file shrank while being read" when the file ends early (end of
     ///   file on `pread`, SIGBUS on the mapping); `.error` for I/O errors such as EIO.
     public func read(into destination: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(FileProblem) {
@@ -86,16 +113,28 @@ public final class FileReader {
             throw FileProblem(path: job.path, kind: .error, message: "read after finish")
         }
         let (end, overflow) = offset.addingReportingOverflow(UInt64(destination.count))
-        guard !overflow, end <= job.size else {
+        guard !overflow, end <= size else {
             throw FileProblem(path: job.path, kind: .error,
-                              message: "read of \(destination.count) bytes at \(offset) is past the listed size \(job.size)")
+                              message: "read of \(destination.count) bytes at \(offset) is past the listed size \(size)")
         }
         guard destination.count > 0 else { return }
-        if let mapping {
-            guard mapping.copy(into: destination, at: Int(offset)) else {
-                throw FileProblem(path: job.path, kind: .changed, message: "file shrank while being read (SIGBUS on the mapping)")
+        if let contents {
+            contents.withUnsafeBytes { source in
+                destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[Int(offset) ..< Int(end)]))
             }
             return
+        }
+        if let mapping {
+            switch mapping.copy(into: destination, at: Int(offset)) {
+            case .copied:
+                return
+            case .shrank:
+                throw FileProblem(path: job.path, kind: .changed, message: "file shrank while being read (SIGBUS on the mapping)")
+            case .unmapped:
+                // A window could not be mapped (e.g. ENOMEM): read the rest of the file with pread.
+                self.mapping = nil
+                strategy = .pread
+            }
         }
         var done = 0
         while done < destination.count {
@@ -123,20 +162,44 @@ public final class FileReader {
         } catch {
             throw error.problem(for: job.path)
         }
-        if let problem = FileReader.mismatch(status, job, since: "while being read") {
+        if let problem = FileReader.mismatch(status, job, since: "while being read", checkContents: contents == nil) {
             throw problem
         }
     }
 
+    /// Every byte of `fd` (just opened) to its end, at most `readToEndLimit`. `read`, not
+    /// `pread`: some of these files cannot seek.
+    private static func readToEnd(_ fd: Int32, path: RawPath) throws(FileProblem) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            if count > 0 {
+                bytes += chunk[0 ..< count]
+                if bytes.count > readToEndLimit {
+                    throw FileProblem(path: path, kind: .error, message: "its listed size is not its length and it is "
+                                      + "longer than \(readToEndLimit >> 20) MiB, the most sluice reads of such a file")
+                }
+            } else if count == 0 {
+                return bytes
+            } else if errno != EINTR {
+                throw FileProblem(path: path, kind: .error, message: SystemCallError.current("read").description)
+            }
+        }
+    }
+
     /// The problem when `status` (of an open descriptor) is not the listed file unchanged.
-    private static func mismatch(_ status: FileStatus, _ job: FileJob, since: String) -> FileProblem? {
+    /// `checkContents` false checks only type and identity (a file read to its end, whose
+    /// listed size and mtime say nothing about its bytes).
+    private static func mismatch(_ status: FileStatus, _ job: FileJob, since: String,
+                                 checkContents: Bool = true) -> FileProblem? {
         if status.type != .regular {
             return FileProblem(path: job.path, kind: .skipped, message: status.notRegularMessage)
         }
         if status.device != job.device || status.inode != job.inode {
             return FileProblem(path: job.path, kind: .changed, message: "file replaced \(since)")
         }
-        if status.size != job.size || status.mtimeNanoseconds != job.mtimeNanoseconds {
+        if checkContents && (status.size != job.size || status.mtimeNanoseconds != job.mtimeNanoseconds) {
             return FileProblem(path: job.path, kind: .changed, message: "file changed \(since)")
         }
         return nil
@@ -144,6 +207,7 @@ public final class FileReader {
 
     private func close() {
         mapping = nil
+        contents = nil
         if fd >= 0 {
             SystemCall.close(fd)
             fd = -1
