@@ -55,6 +55,7 @@ struct Devices: ParsableCommand {
 }
 
 /// Writes one line to standard error.
+/// A closed or full standard error loses the line; it never stops the command.
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    Diagnostics.line(line)
 }

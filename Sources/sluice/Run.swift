@@ -8,7 +8,8 @@ struct Run: ParsableCommand {
         abstract: "Run a kernel over files and directories; print one result per file.",
         discussion: """
             Exit status: 0 every file processed; 1 some files failed (each reported, the rest done); \
-            2 usage or setup error; 130 interrupted (results written so far are complete).
+            2 usage or setup error; 3 the results could not be written (e.g. no space left on the \
+            output's device); 130 interrupted (results written so far are complete).
             """)
 
     @Argument(help: "Files and directories (walked recursively).")
@@ -27,7 +28,8 @@ struct Run: ParsableCommand {
 
     @OptionGroup var hashMode: HashModeOptions
 
-    @Option(name: [.short, .long], help: "Output bytes per digest (BLAKE3 extended output; default 32).")
+    @Option(name: [.short, .long], parsing: .unconditional,
+            help: "Output bytes per digest (BLAKE3 extended output; default 32, at most \(Run.maximumLength)).")
     var length: Int = 32
 
     @Option(name: .long, help: "Read more paths from FILE (- for standard input), one per line.")
@@ -45,19 +47,25 @@ struct Run: ParsableCommand {
     @Flag(name: .long, help: "Print results in the given order of the files instead of as they complete.")
     var ordered = false
 
-    @Option(name: .long, help: "Process only shard K of N (K from 0): files whose path hash modulo N is K.")
+    @Option(name: .long, parsing: .unconditional,
+            help: "Process only shard K of N (K from 0): files whose path hash modulo N is K.")
     var shard: String?
 
-    @Option(name: .long, help: "Reader threads (default 2).")
+    @Option(name: .long, parsing: .unconditional, help: "Reader threads (default 2, at most \(Run.maximumThreads)).")
     var readers: Int?
 
-    @Option(name: .long, help: "Compute threads for the CPU backend (default: one per core).")
+    @Option(name: .long, parsing: .unconditional,
+            help: "Compute threads for the CPU backend (default: one per core, at most \(Run.maximumThreads)).")
     var workers: Int?
 
-    @Option(name: .long, help: "Staging memory bound, e.g. 64M (default 4M, but at least one buffer per reader and worker plus one: staging that stays in the CPU caches is faster than more of it).")
+    @Option(name: .long, parsing: .unconditional,
+            help: "Staging memory bound, e.g. 64M (default 4M, but at least one buffer per reader and worker plus one: staging that stays in the CPU caches is faster than more of it).",
+            transform: { try ByteCount(parsing: $0, for: "--memory") })
     var memory: ByteCount = ByteCount(bytes: 4 << 20)
 
-    @Option(name: .long, help: "Staging buffer (batch) size, e.g. 4M (default: the backend's: CPU 512K, PoCL 4M, GPU 32M).")
+    @Option(name: .long, parsing: .unconditional,
+            help: "Staging buffer (batch) size, e.g. 4M (default: the backend's: CPU 512K, PoCL 4M, GPU 32M; at most 1G).",
+            transform: { try ByteCount(parsing: $0, for: "--batch-size") })
     var batchSize: ByteCount?
 
     @Option(name: .long, help: "How to read files: auto (pread small, mmap large), pread or mmap.")
@@ -71,15 +79,37 @@ struct Run: ParsableCommand {
 
     func validate() throws {
         if paths.isEmpty && filesFrom == nil { throw ValidationError("no files given: name files, directories or --files-from") }
-        if length < 1 { throw ValidationError("--length must be at least 1") }
+        if length < 1 || length > Run.maximumLength {
+            throw ValidationError("--length takes 1 to \(Run.maximumLength) output bytes per file; \(length) is out of range")
+        }
         if hashMode.keyed && hashMode.keyFile == nil && filesFrom == "-" {
             throw ValidationError("--keyed reads its key from standard input, and so does --files-from -: give --key-file")
         }
         if zero && format != .b3sum { throw ValidationError("--zero applies to --format b3sum only") }
-        if let readers, readers < 1 { throw ValidationError("--readers must be at least 1") }
-        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
-        if let shard, Shard(parsing: shard) == nil { throw ValidationError("--shard takes K/N with 0 <= K < N, e.g. 0/4") }
+        if let readers, !(1...Run.maximumThreads).contains(readers) {
+            throw ValidationError("--readers takes 1 to \(Run.maximumThreads) threads; \(readers) is out of range")
+        }
+        if let workers, !(1...Run.maximumThreads).contains(workers) {
+            throw ValidationError("--workers takes 1 to \(Run.maximumThreads) threads; \(workers) is out of range")
+        }
+        if let batchSize, batchSize.bytes > Run.maximumBatchBytes {
+            throw ValidationError("--batch-size \(RunSummary.formatBytes(UInt64(batchSize.bytes))) is larger than the most a batch can be (1 GiB)")
+        }
+        let physical = ProcessInfo.processInfo.physicalMemory
+        if UInt64(memory.bytes) > physical {
+            throw ValidationError("--memory \(RunSummary.formatBytes(UInt64(memory.bytes))) is more than this machine's memory (\(RunSummary.formatBytes(physical)))")
+        }
+        if let shard, Shard(parsing: shard) == nil {
+            throw ValidationError("--shard takes K/N with 0 <= K < N, e.g. 0/4; '\(shard)' is not that")
+        }
     }
+
+    /// Most output bytes per file (`--length`): a digest is held whole until written.
+    static let maximumLength = 65536
+    /// Most reader or compute threads.
+    static let maximumThreads = 256
+    /// Largest staging buffer (`--batch-size`).
+    static let maximumBatchBytes = 1 << 30
 
     func run() throws {
         let mode = try hashMode.mode(length: length)
@@ -90,8 +120,18 @@ struct Run: ParsableCommand {
         if let filesFrom { catalogOptions.filesFrom = RawArguments.recover([filesFrom])[0] }
         if let shard { catalogOptions.shard = Shard(parsing: shard) }
 
+        // Checked before any work: a summary that cannot be written must not cost a whole run.
+        let statsFile = try statsJson.map { try StatsFile(creating: RawArguments.recover([$0])[0]) }
         let interrupt = InterruptFlag.install()
         let (backend, resolution) = try deviceOptions.makeBackend(workers: workers)
+        let batchBytes = Pipeline.roundedBatchBytes(batchSize?.bytes ?? backend.preferredBatchBytes)
+        let leastStaging = UInt64(batchBytes) * UInt64((readers ?? 2) + backend.workerCount + 1)
+        if leastStaging > ProcessInfo.processInfo.physicalMemory / 2 {
+            throw SetupError("\((readers ?? 2)) readers and \(backend.workerCount) workers with "
+                             + "\(RunSummary.formatBytes(UInt64(batchBytes))) batches need at least "
+                             + "\(RunSummary.formatBytes(leastStaging)) of staging, more than half of this machine's memory: "
+                             + "give fewer threads or a smaller --batch-size")
+        }
 
         let catalog: Catalog
         let listingStarted = StageClock.now()
@@ -113,7 +153,7 @@ struct Run: ParsableCommand {
 
         let output = Sluice.OutputStream(fd: 1)
         let sink: ResultSink = switch format {
-        case .b3sum: B3SumSink(output: output, errors: Sluice.OutputStream(fd: 2), zero: zero)
+        case .b3sum: B3SumSink(output: output, zero: zero)
         case .jsonl: JSONLinesSink(output: output, kernel: kernel.rawValue, device: backend.deviceName)
         }
         let pipeline = Pipeline(catalog: catalog, backend: backend, configuration: configuration, sink: sink,
@@ -121,11 +161,11 @@ struct Run: ParsableCommand {
         var summary = try pipeline.run()
         summary.warnings = resolution.warnings
         summary.catalogSeconds = listingSeconds
-        if !quiet { FileHandle.standardError.write(Data(summary.text.utf8)) }
-        if let statsJson {
+        if !quiet { Diagnostics.write(summary.text) }
+        if let statsFile {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(summary).write(to: URL(fileURLWithPath: statsJson))
+            try statsFile.write(try encoder.encode(summary))
         }
         if interrupt.isSet { throw ExitCode(130) }
         if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }

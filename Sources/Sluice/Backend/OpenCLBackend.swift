@@ -44,7 +44,7 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
     ///   - warnings: receives the one-line warning if the run falls back to the CPU.
     public init(device: Device, fullChunksPerWorkItem: Int? = nil,
                 fallbackISA: CPUVectorISA = CPUVectorISA.active(environment: ProcessInfo.processInfo.environment),
-                warnings: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws {
+                warnings: @escaping (String) -> Void = { Diagnostics.line($0) }) throws {
         self.device = device
         self.fullChunksPerWorkItem = try fullChunksPerWorkItem ?? (device.isGPUOrAccelerator ? 1 : 8)
         precondition([1, 8].contains(self.fullChunksPerWorkItem), "fullChunksPerWorkItem must be 1 or 8")

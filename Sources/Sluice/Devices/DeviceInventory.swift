@@ -154,7 +154,11 @@ public struct DeviceInventory: Sendable {
         }
         let note: String? =
             if platforms.isEmpty { noPlatformNote }
-            else if devices.isEmpty { "\(noPlatformNote) with a usable device (\(platforms.count) platform(s), 0 devices)" }
+            else if devices.isEmpty {
+                "\(noPlatformNote) with a usable device (\(platforms.count) platform(s), 0 devices)"
+                    + (platforms.contains { $0.name.contains("Portable Computing Language") }
+                        ? PoCLCacheFolder.problem(environment: environment).map { ": \($0)" } ?? "" : "")
+            }
             else { nil }
         return DeviceInventory(platforms: platforms, openCL: devices, cpu: cpu, note: note, problems: problems)
     }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Runs one batch of files through the stages of DESIGN.md: reader threads fill staging
+/// Runs one batch of files through the stages of docs/architecture.md: reader threads fill staging
 /// buffers, backend workers compute partials, the assembler finalizes files, the writer emits
 /// results. Queues between stages are bounded; the buffer pool bounds memory.
 public final class Pipeline {
@@ -42,8 +42,11 @@ public final class Pipeline {
             backend.makeStagingBuffer(capacity: bufferBytes)
         }
         let batches = BoundedQueue<StagingBuffer>(capacity: max(1, bufferCount - readers))
-        let assemblerInput = BoundedQueue<AssemblerInput>(capacity: Int.max)
-        let results = BoundedQueue<FileResult>(capacity: 4096)
+        // Bounded like every queue: a full one makes the readers (events) and workers (batches)
+        // wait for the assembler. No cycle: the assembler holds no staging buffer.
+        let assemblerInput = BoundedQueue<AssemblerInput>(capacity: Self.assemblerQueueCapacity)
+        // At most 4096 results, and at most 64 MiB of digests (long --length outputs).
+        let results = BoundedQueue<FileResult>(capacity: max(16, min(4096, (64 << 20) / max(1, configuration.mode.outputLength))))
         let batcher = Batcher(jobs: jobs, pool: pool, strategy: configuration.readStrategy, threads: readers)
         let computeClock = StageClock(name: "compute", threads: workers)
         let writeClock = StageClock(name: "write", threads: 1)
@@ -133,8 +136,11 @@ public final class Pipeline {
         if problem.isFailure { summary.filesFailed += 1 } else { summary.filesSkipped += 1 }
     }
 
+    /// Items the assembler's input queue holds (file events and computed batches).
+    static let assemblerQueueCapacity = 8192
+
     /// `bytes` rounded up to whole BLAKE3 subtrees (at least one).
-    static func roundedBatchBytes(_ bytes: Int) -> Int {
+    public static func roundedBatchBytes(_ bytes: Int) -> Int {
         let unit = BLAKE3Layout.maxSubtreeBytes
         return max(unit, (bytes + unit - 1) / unit * unit)
     }

@@ -30,7 +30,7 @@ final class ProgressReporter {
 
     func finish() {
         guard enabled else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        Diagnostics.write("\r\u{1B}[K")
     }
 
     private func draw(now: UInt64) {
@@ -43,6 +43,6 @@ final class ProgressReporter {
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         let line = "\r[\(bar)] \(files)/\(totalFiles) files, \(RunSummary.formatBytes(bytes)), "
             + "\(RunSummary.fixed(rate / 1e9, 2)) GB/s, ETA \(RunSummary.fixed(remaining, 0)) s\u{1B}[K"
-        FileHandle.standardError.write(Data(line.utf8))
+        Diagnostics.write(line)
     }
 }

@@ -1,12 +1,11 @@
 /// Writes digests as b3sum lines on an output stream and problems as messages on stderr.
+/// Only a failure to write the digests is an error: a lost diagnostic is not.
 public final class B3SumSink: ResultSink {
     private let output: OutputStream
-    private let errors: OutputStream
     private let zero: Bool
 
-    public init(output: OutputStream, errors: OutputStream, zero: Bool = false) {
+    public init(output: OutputStream, zero: Bool = false) {
         self.output = output
-        self.errors = errors
         self.zero = zero
     }
 
@@ -14,14 +13,12 @@ public final class B3SumSink: ResultSink {
         if let hex = result.hexDigest {
             try output.write(B3SumFormat.line(hexDigest: hex, path: result.path, zero: zero))
         } else if let problem = result.problem {
-            try errors.write(ProblemMessage.line(problem))
-            try errors.flush()
+            Diagnostics.write(ProblemMessage.line(problem))
         }
     }
 
     public func finish() throws {
         try output.flush()
-        try errors.flush()
     }
 }
 

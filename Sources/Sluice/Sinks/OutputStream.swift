@@ -45,5 +45,6 @@ public final class OutputStream {
 /// A failure writing results.
 public struct OutputError: Error, CustomStringConvertible {
     public var message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }
