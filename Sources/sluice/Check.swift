@@ -19,6 +19,9 @@ struct Check: ParsableCommand {
     @Flag(name: .long, help: "Do not print OK lines.")
     var quiet = false
 
+    @Flag(name: [.customShort("z"), .long], help: "The lists hold NUL-terminated records, as `run -z` writes them (names not escaped).")
+    var zero = false
+
     func run() throws {
         var entries: [B3SumFormat.Entry] = []
         var malformed = 0
@@ -30,16 +33,21 @@ struct Check: ParsableCommand {
                 data = try readWholeFile(list)
             }
             let bytes = [UInt8](data)
-            for (number, line) in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true).enumerated() {
+            let separator: UInt8 = zero ? 0 : UInt8(ascii: "\n")
+            for (number, line) in bytes.split(separator: separator, omittingEmptySubsequences: false).enumerated()
+            where !line.isEmpty {
                 do {
-                    entries.append(try B3SumFormat.parse(line: line))
+                    entries.append(try B3SumFormat.parse(line: line, zero: zero))
                 } catch {
                     printError("sluice: \(list):\(number + 1): \(error)")
                     malformed += 1
                 }
             }
         }
+        // A line that cannot be parsed is a failure, never an OK: with nothing else to check,
+        // the command still fails.
         guard !entries.isEmpty else {
+            if malformed > 0 { throw ExitCode(1) }
             throw SetupError("no checksum lines found")
         }
 

@@ -35,6 +35,13 @@ struct DirectoryWalker {
             problems.append(FileProblem(path: path, kind: .error, message: "empty path"))
             return
         }
+        // No file name holds a NUL byte; opening the path as a C string would silently cut it
+        // there and hash another file (`ok/empty\0X` as `ok/empty`).
+        guard !path.bytes.contains(0) else {
+            problems.append(FileProblem(path: path, kind: .error,
+                                        message: "the path holds a NUL byte, which no file name can (a NUL-separated list read without --null?)"))
+            return
+        }
         switch SystemCall.status(of: path, follow: true) {
         case .failure(let error):
             problems.append(problemForUnresolvable(path, error: error))

@@ -48,12 +48,21 @@ public enum B3SumFormat {
         public var path: RawPath
     }
 
-    /// Parses one line (without its terminator).
+    /// Fewest digest bytes a checksum line may carry: BLAKE3's default output. A shorter digest
+    /// would let almost any file pass (a 1-byte digest matches one file in 256); b3sum refuses
+    /// it too.
+    public static let minimumDigestBytes = 32
+
+    /// Parses one line (without its terminator). With `zero`, the line is a NUL-terminated
+    /// record of `run -z`: its name is not escaped and may hold a newline.
     /// - Throws: a message naming what is wrong with the line.
-    public static func parse(line: ArraySlice<UInt8>) throws -> Entry {
+    public static func parse(line: ArraySlice<UInt8>, zero: Bool = false) throws -> Entry {
         var rest = line
         var escapedLine = false
-        if rest.first == UInt8(ascii: "\\") {
+        if rest.contains(0) {
+            throw ChecksumLineError("the line holds a NUL byte" + (zero ? "" : " (a list written with -z? check it with -z)"))
+        }
+        if !zero && rest.first == UInt8(ascii: "\\") {
             escapedLine = true
             rest = rest.dropFirst()
         }
@@ -64,6 +73,9 @@ public enum B3SumFormat {
         let hexPart = rest[rest.startIndex..<space]
         guard !hexPart.isEmpty, hexPart.count % 2 == 0, let digest = decodeHex(hexPart) else {
             throw ChecksumLineError("invalid hexadecimal digest")
+        }
+        guard digest.count >= minimumDigestBytes else {
+            throw ChecksumLineError("digest of \(digest.count) bytes is too short (at least \(minimumDigestBytes) bytes, \(2 * minimumDigestBytes) hex digits)")
         }
         let pathPart = rest[(space + 2)...]
         guard !pathPart.isEmpty else { throw ChecksumLineError("empty path") }
