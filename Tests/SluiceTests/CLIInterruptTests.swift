@@ -7,9 +7,11 @@ import XCTest
 final class CLIInterruptTests: XCTestCase {
     func testInterruptStopsInsideALargeFileAndExits130WithCompleteLines() throws {
         let scratch = try ScratchDirectory()
-        for index in 0..<20 { _ = try scratch.writeRandom("small-\(index)", size: 3000 + index) }
+        let tree = try scratch.makeDirectory("tree")
+        for index in 0..<20 { _ = try scratch.writeRandom("tree/small-\(index)", size: 3000 + index) }
         // A sparse 16 GiB file: far more than the run can hash before the signal.
-        let big = scratch.path("big.sparse").description
+        // Named to sort after the small files: `--order path` reads them first.
+        let big = scratch.path("tree/zz-big.sparse").description
         XCTAssertTrue(FileManager.default.createFile(atPath: big, contents: nil))
         XCTAssertEqual(truncate(big, 16 << 30), 0)
 
@@ -21,7 +23,7 @@ final class CLIInterruptTests: XCTestCase {
         process.executableURL = try Subprocess.sluiceExecutable()
         // Path order: the small files first, so some results exist before the big file starts.
         process.arguments = ["run", "-q", "--device", "cpu", "--order", "path", "--ordered", "--readers", "1",
-                             scratch.root.description]
+                             tree.description]
         process.standardOutput = handle
         process.standardError = FileHandle.nullDevice
         let finished = DispatchSemaphore(value: 0)
@@ -36,10 +38,58 @@ final class CLIInterruptTests: XCTestCase {
             return
         }
         XCTAssertEqual(process.terminationStatus, 130)
-        let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")
+        let text = try String(contentsOfFile: output, encoding: .utf8)
+        let lines = text.split(separator: "\n")
+        // Every small file was hashed before the big one started, and its line is whole.
+        XCTAssertEqual(lines.count, 20, text)
+        XCTAssertTrue(text.hasSuffix("\n"), "the last line is complete")
         for line in lines {
             XCTAssertNotNil(line.range(of: #"^[0-9a-f]{64}  /"#, options: .regularExpression), "torn line: \(line)")
         }
+        let small = (0..<20).map { scratch.path("tree/small-\($0)").description }
+        XCTAssertEqual(ChecksumLines.digests(Data(text.utf8)), ChecksumLines.digests(try Subprocess.b3sum(small).stdout))
         XCTAssertFalse(lines.contains { $0.hasSuffix("big.sparse") }, "the interrupted file has no digest")
+    }
+
+    /// A run whose standard output nobody reads (a stalled reader at the other end of a pipe)
+    /// still ends soon after the first SIGINT or SIGTERM: the watchdog exits 130.
+    func testFirstSignalEndsARunWhoseOutputIsBlocked() throws {
+        let scratch = try ScratchDirectory()
+        let tree = try scratch.makeDirectory("tree")
+        // ~3000 lines of ~100 bytes: far more than a pipe holds (64 KiB).
+        for index in 0..<3000 { _ = try scratch.write(scratch.path("tree/file-\(index)"), [UInt8(index & 0xff)]) }
+        let fifo = try scratch.makeFIFO("stdout.fifo")
+        for signal in [SIGINT, SIGTERM] {
+            // The read end stays open and is never read.
+            let readEnd = open(fifo.description, O_RDONLY | O_NONBLOCK)
+            XCTAssertGreaterThanOrEqual(readEnd, 0)
+            defer { close(readEnd) }
+            let errors = scratch.path("err-\(signal)").description
+            XCTAssertTrue(FileManager.default.createFile(atPath: errors, contents: nil))
+            let process = Process()
+            process.executableURL = try Subprocess.sluiceExecutable()
+            process.arguments = ["run", "-q", "--device", "cpu", tree.description]
+            process.standardOutput = try XCTUnwrap(FileHandle(forWritingAtPath: fifo.description))
+            process.standardError = try XCTUnwrap(FileHandle(forWritingAtPath: errors))
+            let finished = DispatchSemaphore(value: 0)
+            process.terminationHandler = { _ in finished.signal() }
+            try process.run()
+            // Long enough for the pipe to fill and the writer to block.
+            Thread.sleep(forTimeInterval: 1.5)
+            XCTAssertTrue(process.isRunning, "the run is blocked on its output")
+            let signalled = Date()
+            kill(process.processIdentifier, signal)
+            if finished.wait(timeout: .now() + 10) == .timedOut {
+                kill(process.processIdentifier, SIGKILL)
+                XCTFail("signal \(signal): sluice did not stop within 10 s")
+                continue
+            }
+            let seconds = Date().timeIntervalSince(signalled)
+            XCTAssertEqual(process.terminationReason, .exit, "signal \(signal)")
+            XCTAssertEqual(process.terminationStatus, 130, "signal \(signal)")
+            XCTAssertLessThan(seconds, 5, "signal \(signal): the watchdog ends the run about 2 s after the signal")
+            let stderr = try String(contentsOfFile: errors, encoding: .utf8)
+            XCTAssertTrue(stderr.contains("sluice: interrupted, and the run did not stop within 2 s (output blocked?): exiting now"), stderr)
+        }
     }
 }

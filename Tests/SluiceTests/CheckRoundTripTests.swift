@@ -118,6 +118,92 @@ final class CheckRoundTripTests: XCTestCase {
         XCTAssertTrue(outcome.stderrText.contains(":2:"), "the bad line is located: \(outcome.stderrText)")
     }
 
+    /// The audit's false OK: a `run -z` list read as newline lines checked only its first file.
+    func testZeroTerminatedListIsCheckedWithZeroAndRefusedWithout() throws {
+        let scratch = try ScratchDirectory()
+        let root = scratch.root.description
+        let names = ["a", "b", "c", "new\nline", "back\\slash"]
+        for (number, name) in names.enumerated() { try scratch.writeRandom(name, size: 100 * number + 1) }
+        let run = try Subprocess.sluice(["run", "-q", "-z", "--device", "cpu", "--"] + names, directory: root)
+        XCTAssertEqual(run.status, 0, run.stderrText)
+        XCTAssertEqual([UInt8](run.stdout).filter { $0 == 0 }.count, names.count)
+        try run.stdout.write(to: URL(fileURLWithPath: root + "/s.z"))
+
+        // Untouched: every record checks OK with -z.
+        let good = try Subprocess.sluice(["check", "-z", "s.z"], directory: root)
+        XCTAssertEqual(good.status, 0, good.stdoutText + good.stderrText)
+        XCTAssertEqual(statuses(good).values.filter { $0 == "OK" }.count, names.count, good.stdoutText)
+        XCTAssertTrue(good.stdoutText.contains("\\new\\nline: OK"), "a name with a newline is printed escaped: \(good.stdoutText)")
+
+        // Then one changes and one vanishes: both fail, the rest pass.
+        try scratch.write(scratch.path("b"), Array("X\n".utf8))
+        XCTAssertEqual(unlink(scratch.path("c").description), 0)
+        let changed = try Subprocess.sluice(["check", "-z", "s.z"], directory: root)
+        XCTAssertEqual(changed.status, 1, changed.stdoutText + changed.stderrText)
+        let found = statuses(changed)
+        XCTAssertEqual(found["a"], "OK")
+        XCTAssertEqual(found["b"], "FAILED")
+        XCTAssertTrue(found["c"]?.hasPrefix("FAILED") == true, changed.stdoutText)
+
+        // Without -z the NUL-terminated list is one malformed line: a failure, never an OK.
+        let refused = try Subprocess.sluice(["check", "s.z"], directory: root)
+        XCTAssertEqual(refused.status, 1, refused.stdoutText + refused.stderrText)
+        XCTAssertFalse(refused.stdoutText.contains("OK"), refused.stdoutText)
+        XCTAssertTrue(refused.stderrText.contains("the line holds a NUL byte (a list written with -z? check it with -z)"),
+                      refused.stderrText)
+    }
+
+    func testNulByteInsideAPathIsAnErrorNotACutPath() throws {
+        let scratch = try ScratchDirectory()
+        let root = scratch.root.description
+        try scratch.writeRandom("empty", size: 0)
+        let digest = String(try Subprocess.b3sum(["empty"], directory: root).stdoutText.prefix(64))
+        // `empty\0X` must not check `empty`.
+        let list = Array("\(digest)  empty".utf8) + [0] + Array("X\n".utf8)
+        let outcome = try Subprocess.sluice(["check", "-"], stdin: Data(list), directory: root)
+        XCTAssertEqual(outcome.status, 1, outcome.stdoutText + outcome.stderrText)
+        XCTAssertFalse(outcome.stdoutText.contains("OK"), outcome.stdoutText)
+        XCTAssertTrue(outcome.stderrText.contains("-:1: the line holds a NUL byte"), outcome.stderrText)
+
+        // The same name in a --files-from list is an error for that entry; the others are hashed.
+        try scratch.writeRandom("other", size: 10)
+        let filesFrom = Array("other\nempty".utf8) + [0] + Array("X\n".utf8)
+        try scratch.write(scratch.path("list"), filesFrom)
+        let run = try Subprocess.sluice(["run", "-q", "--device", "cpu", "--files-from", "list"], directory: root)
+        XCTAssertEqual(run.status, 1, run.stderrText)
+        XCTAssertEqual(run.stdoutLines.count, 1)
+        XCTAssertTrue(run.stdoutText.hasSuffix("  other\n"), run.stdoutText)
+        XCTAssertTrue(run.stderrText.contains("the path holds a NUL byte, which no file name can"), run.stderrText)
+    }
+
+    func testShortOrOddDigestsAreErrorsNotOKs() throws {
+        let scratch = try ScratchDirectory()
+        let root = scratch.root.description
+        try scratch.writeRandom("empty", size: 0)
+        let digest = String(try Subprocess.b3sum(["empty"], directory: root).stdoutText.prefix(64))
+        let cases: [(String, String)] = [
+            ("af  empty\n", "digest of 1 bytes is too short (at least 32 bytes, 64 hex digits)"),
+            ("\(digest.prefix(62))  empty\n", "digest of 31 bytes is too short"),
+            ("\(digest.prefix(63))  empty\n", "invalid hexadecimal digest"),
+            ("\(digest)empty\n", "expected HEX, two spaces, then a path"),
+            ("\(digest)  \n", "empty path"),
+            ("\\\(digest)  bad\\escape\n", "invalid escape sequence in path"),
+        ]
+        for (list, message) in cases {
+            let outcome = try Subprocess.sluice(["check", "-"], stdin: Data(list.utf8), directory: root)
+            XCTAssertEqual(outcome.status, 1, "\(list): \(outcome.stdoutText)\(outcome.stderrText)")
+            XCTAssertFalse(outcome.stdoutText.contains("OK"), list)
+            XCTAssertTrue(outcome.stderrText.contains("-:1: \(message)"), "\(list): \(outcome.stderrText)")
+        }
+        // The full digest passes, and a 32-byte prefix of a longer one too (BLAKE3's output is a prefix stream).
+        let long = try Subprocess.b3sum(["--length", "48", "empty"], directory: root).stdoutText
+        for list in ["\(digest)  empty\n", long] {
+            let outcome = try Subprocess.sluice(["check", "-"], stdin: Data(list.utf8), directory: root)
+            XCTAssertEqual(outcome.status, 0, "\(list): \(outcome.stdoutText)\(outcome.stderrText)")
+            XCTAssertEqual(outcome.stdoutText, "empty: OK\n")
+        }
+    }
+
     func testCheckOfAFIFOEntryFailsWithoutBlocking() throws {
         let scratch = try ScratchDirectory()
         let root = scratch.root.description

@@ -15,8 +15,8 @@ final class ReaderTests: XCTestCase {
         var result: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: slice)
         var offset: UInt64 = 0
-        while offset < reader.job.size {
-            let count = Int(min(UInt64(slice), reader.job.size - offset))
+        while offset < reader.size {
+            let count = Int(min(UInt64(slice), reader.size - offset))
             try buffer.withUnsafeMutableBytes { try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0 ..< count]), at: offset) }
             result += buffer[0 ..< count]
             offset += UInt64(count)
@@ -113,6 +113,86 @@ final class ReaderTests: XCTestCase {
         var target: [UInt8] = [0, 0, 0]
         XCTAssertEqual(sluice_guarded_copy(&target, &source, 3), 0)
         XCTAssertEqual(target, [1, 2, 3])
+    }
+
+    func testWindowedMappingServesReadsAcrossWindows() throws {
+        let scratch = try ScratchDirectory()
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let size = 10 * page + 123
+        let bytes = ScratchDirectory.pattern(size, seed: 7)
+        let path = try scratch.write(scratch.path("windows"), bytes)
+        let fd = path.withCString { open($0, O_RDONLY) }
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        let mapping = try XCTUnwrap(FileMapping(fd: fd, length: UInt64(size), windowBytes: 2 * page))
+        // Slices that start, end and straddle window edges, forwards and backwards.
+        for (offset, count) in [(0, size), (page - 1, 3 * page + 2), (2 * page, 2 * page), (size - 5, 5), (3, 1), (9 * page, page + 123)] {
+            var buffer = [UInt8](repeating: 0, count: count)
+            let outcome = buffer.withUnsafeMutableBytes { mapping.copy(into: $0, at: offset) }
+            XCTAssertEqual(outcome, .copied)
+            XCTAssertEqual(buffer, Array(bytes[offset ..< offset + count]), "\(offset)+\(count)")
+        }
+    }
+
+    func testTruncationBeforeALaterWindowIsMappedIsShrankNotACrash() throws {
+        let scratch = try ScratchDirectory()
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let path = try scratch.write("later", size: 16 * page)
+        let fd = path.withCString { open($0, O_RDWR) }
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        let mapping = try XCTUnwrap(FileMapping(fd: fd, length: UInt64(16 * page), windowBytes: 4 * page))
+        var buffer = [UInt8](repeating: 0, count: page)
+        XCTAssertEqual(buffer.withUnsafeMutableBytes { mapping.copy(into: $0, at: 0) }, .copied)
+        XCTAssertEqual(ftruncate(fd, off_t(5 * page)), 0)
+        // The second window is mapped over pages that partly no longer exist.
+        XCTAssertEqual(buffer.withUnsafeMutableBytes { mapping.copy(into: $0, at: 4 * page) }, .copied)
+        XCTAssertEqual(buffer.withUnsafeMutableBytes { mapping.copy(into: $0, at: 6 * page) }, .shrank)
+        XCTAssertEqual(buffer.withUnsafeMutableBytes { mapping.copy(into: $0, at: 13 * page) }, .shrank)
+    }
+
+    func testProcFileListedAsEmptyIsReadToItsEnd() throws {
+        let path = RawPath(bytes: Array("/proc/version".utf8))
+        let listed = try job(path)
+        XCTAssertEqual(listed.size, 0, "procfs lists its files as empty")
+        let expected = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "/proc/version")))
+        XCTAssertFalse(expected.isEmpty)
+        for strategy in [ReadStrategy.pread, .mmap, .automatic] {
+            let reader = try FileReader(job: listed, strategy: strategy)
+            XCTAssertTrue(reader.readsToEnd)
+            XCTAssertEqual(reader.size, UInt64(expected.count))
+            XCTAssertEqual(try readAll(reader, slice: 7), expected)
+            XCTAssertNoThrow(try reader.finish())
+        }
+    }
+
+    func testSysfsFileListedAs4096BytesIsReadToItsEnd() throws {
+        let name = "/sys/kernel/mm/transparent_hugepage/enabled"
+        guard FileManager.default.isReadableFile(atPath: name) else { throw XCTSkip("\(name) is not here") }
+        let listed = try job(RawPath(bytes: Array(name.utf8)))
+        let expected = [UInt8](try Data(contentsOf: URL(fileURLWithPath: name)))
+        XCTAssertNotEqual(listed.size, UInt64(expected.count), "sysfs lists a size that is not the length")
+        let reader = try FileReader(job: listed)
+        XCTAssertEqual(reader.size, UInt64(expected.count))
+        XCTAssertEqual(try readAll(reader, slice: 4096), expected)
+        XCTAssertNoThrow(try reader.finish())
+    }
+
+    func testPseudoFileLongerThanTheLimitIsRefusedNotTruncated() throws {
+        let listed = try job(RawPath(bytes: Array("/proc/version".utf8)))
+        let saved = FileReader.readToEndLimit
+        FileReader.readToEndLimit = 8
+        defer { FileReader.readToEndLimit = saved }
+        assertProblem(.error, "its listed size is not its length and it is longer than 8 B") { _ = try FileReader(job: listed) }
+    }
+
+    func testOrdinaryFilesAreNotReadToTheirEnd() throws {
+        let scratch = try ScratchDirectory()
+        for size in [0, 1, 4096, 1 << 20] {
+            let reader = try FileReader(job: job(scratch.write("plain-\(size)", size: size)))
+            XCTAssertFalse(reader.readsToEnd, "\(size)")
+            XCTAssertEqual(reader.size, UInt64(size))
+        }
     }
 
     func testFileGrownWhileOpenIsChangedAtFinish() throws {

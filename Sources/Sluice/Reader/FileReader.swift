@@ -178,7 +178,7 @@ public final class FileReader {
                 bytes += chunk[0 ..< count]
                 if bytes.count > readToEndLimit {
                     throw FileProblem(path: path, kind: .error, message: "its listed size is not its length and it is "
-                                      + "longer than \(readToEndLimit >> 20) MiB, the most sluice reads of such a file")
+                                      + "longer than \(RunSummary.formatBytes(UInt64(readToEndLimit))), the most sluice reads of such a file")
                 }
             } else if count == 0 {
                 return bytes
