@@ -4,7 +4,7 @@ import XCTest
 
 /// A device that fails mid-run (out of resources, lost, hung past the deadline): the batches in
 /// flight and all later ones go to the CPU backend after one warning, and every file still gets
-/// its right digest (RELIABILITY.md rows 28–29).
+/// its right digest (docs/reliability.md, rows 28–29).
 final class OpenCLFailoverTests: XCTestCase {
     func testDeviceFaultOnSubmitOrWaitFallsBackToTheCPUAndEveryFileGetsItsDigest() throws {
         guard let entry = DeviceInventory.current().openCL.first else {

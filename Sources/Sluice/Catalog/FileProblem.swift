@@ -1,6 +1,6 @@
 /// Something the catalog or the reader could not process, reported for that path alone.
 public struct FileProblem: Sendable, Hashable, Error, CustomStringConvertible {
-    /// How serious it is; it decides the exit code (see DESIGN.md).
+    /// How serious it is; it decides the exit code (see docs/cli.md).
     public enum Kind: String, Sendable, Hashable {
         /// Not a regular file (FIFO, socket, device) or a directory loop: noted, not an error.
         case skipped

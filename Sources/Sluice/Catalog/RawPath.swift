@@ -1,6 +1,6 @@
 /// A file path as the exact bytes the kernel gave or took (Linux names need not be UTF-8).
 ///
-/// Every path in sluice travels as bytes so that output, `check` and `--resume` can round-trip
+/// Every path in sluice travels as bytes so that output and `check` can round-trip
 /// any name; `description` is only for humans (invalid UTF-8 shown as U+FFFD, as b3sum does).
 public struct RawPath: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The path's bytes, without a terminating NUL.

@@ -34,7 +34,7 @@ public struct RunSummary: Sendable, Codable {
         return busiest > 0 ? wallSeconds / busiest : 0
     }
 
-    /// The exit code DESIGN.md assigns: 0 all processed, 1 some failed.
+    /// The exit code docs/cli.md gives: 0 all processed, 1 some failed.
     public var exitCode: Int32 { filesFailed > 0 ? 1 : 0 }
 
     /// The human summary printed on stderr at the end of a run.

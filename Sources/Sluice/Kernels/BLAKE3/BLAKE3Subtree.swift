@@ -3,7 +3,7 @@
 ///
 /// The tree over a file of `n` chunks is left-balanced, so every run of `2^k` chunks starting at
 /// a multiple of `2^k` is a node of it, except the root. A subtree's partial is that node's
-/// chaining value; the host merges partials into the root (see `BLAKE3Finalizer`). A file of at
+/// chaining value; the host merges partials into the root (see `BLAKE3FileAssembly`). A file of at
 /// most one chunk is its own root: its partial is the state before the last compression.
 public struct BLAKE3Subtree: Sendable, Hashable {
     /// Where its bytes start in the staging buffer.

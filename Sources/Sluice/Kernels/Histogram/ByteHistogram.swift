@@ -1,5 +1,5 @@
-/// The byte histogram: how often each of the 256 byte values occurs in a buffer. It is the
-/// partial state of the `entropy` kernel (merge: add), and the first kernel with both a CPU and
+/// The byte histogram: how often each of the 256 byte values occurs in a buffer. Its partial
+/// state merges by adding counts; it is the first kernel with both a CPU and
 /// an OpenCL implementation (`Kernels/histogram.cl`, see `ByteHistogram+OpenCL.swift`).
 public enum ByteHistogram {
     /// The number of bins: one per byte value.
