@@ -111,6 +111,37 @@ final class PipelineDigestTests: XCTestCase {
         ])
     }
 
+    // MARK: - One large file read by every reader
+
+    private func assertOneLargeFileIsSpreadOverEveryReader(_ kind: TestBackendKind) throws {
+        let scratch = try ScratchDirectory()
+        let path = try scratch.writeRandom("large", size: 24 << 20 | 4321)
+        let expected = ChecksumLines.digests(try Subprocess.b3sum([path.description]).stdout)[path.description]
+        for read in [ReadStrategy.pread, .mmap] {
+            let backend = try kind.make(batchBytes: 256 << 10)
+            let (results, summary) = try runPipeline([path], backend: backend) { configuration in
+                configuration.batchBytes = 256 << 10
+                configuration.memoryBytes = 4 << 20
+                configuration.readers = 4
+                configuration.readStrategy = read
+            }
+            XCTAssertEqual(results.first?.hexDigest, expected, "\(kind) \(read)")
+            let perThread = try XCTUnwrap(summary.stages.first { $0.name == "read" }?.bytesPerThread)
+            XCTAssertEqual(perThread.count, 4, "\(kind) \(read)")
+            XCTAssertEqual(perThread.reduce(0, +), UInt64(24 << 20 | 4321), "\(kind) \(read)")
+            XCTAssertTrue(perThread.allSatisfy { $0 > 0 }, "\(kind) \(read): every reader read part of the file: \(perThread)")
+        }
+    }
+
+    func testOneLargeFileIsSpreadOverEveryReaderOnCPU() throws {
+        try assertOneLargeFileIsSpreadOverEveryReader(.cpu)
+    }
+
+    func testOneLargeFileIsSpreadOverEveryReaderOnOpenCL() throws {
+        try XCTSkipUnless(TestBackendKind.opencl.isAvailable, "no OpenCL device")
+        try assertOneLargeFileIsSpreadOverEveryReader(.opencl)
+    }
+
     // MARK: - Many tiny files in one batch
 
     private func assertThousandsOfTinyFilesShareOneBatch(_ kind: TestBackendKind) throws {

@@ -6,6 +6,14 @@ import CSluice
 /// The reader: both strategies give the same bytes, and every way a file can change under it
 /// becomes a `FileProblem`, never a crash.
 final class ReaderTests: XCTestCase {
+    /// A counter that several threads bump.
+    final class ManagedCounter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var count = 0
+        func increment() { lock.lock(); count += 1; lock.unlock() }
+        var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+    }
+
     private func job(_ path: RawPath) throws -> FileJob {
         try XCTUnwrap(Catalog.build([path]).jobs.first, "\(path) not listed")
     }
@@ -115,37 +123,70 @@ final class ReaderTests: XCTestCase {
         XCTAssertEqual(target, [1, 2, 3])
     }
 
-    func testWindowedMappingServesReadsAcrossWindows() throws {
+    func testMappingServesDisjointRangesToSeveralThreadsAtOnce() throws {
         let scratch = try ScratchDirectory()
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let size = 10 * page + 123
-        let bytes = ScratchDirectory.pattern(size, seed: 7)
-        let path = try scratch.write(scratch.path("windows"), bytes)
+        let unit = BLAKE3Layout.maxSubtreeBytes
+        let size = 64 * unit + 123
+        let bytes = randomBytes(size)
+        let path = try scratch.write(scratch.path("shared"), bytes)
         let fd = path.withCString { open($0, O_RDONLY) }
         XCTAssertGreaterThanOrEqual(fd, 0)
         defer { close(fd) }
-        let mapping = try XCTUnwrap(FileMapping(fd: fd, length: UInt64(size), windowBytes: 2 * page))
-        // Slices that start, end and straddle window edges, forwards and backwards.
-        for (offset, count) in [(0, size), (page - 1, 3 * page + 2), (2 * page, 2 * page), (size - 5, 5), (3, 1), (9 * page, page + 123)] {
-            var buffer = [UInt8](repeating: 0, count: count)
-            let outcome = buffer.withUnsafeMutableBytes { mapping.copy(into: $0, at: offset) }
-            XCTAssertEqual(outcome, .copied)
-            XCTAssertEqual(buffer, Array(bytes[offset ..< offset + count]), "\(offset)+\(count)")
+        let mapping = try XCTUnwrap(FileMapping(fd: fd, length: UInt64(size)))
+        // Eight threads copy interleaved 64 KiB ranges (the last one short) into one result.
+        let result = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
+        defer { result.deallocate() }
+        let ranges = stride(from: 0, to: size, by: unit).map { $0 ..< min(size, $0 + unit) }
+        let failures = ManagedCounter()
+        DispatchQueue.concurrentPerform(iterations: 8) { thread in
+            for range in ranges.enumerated().filter({ $0.offset % 8 == thread }).map(\.element) {
+                let target = UnsafeMutableRawBufferPointer(rebasing: result[range])
+                if mapping.copy(into: target, at: range.lowerBound) != .copied { failures.increment() }
+            }
         }
+        XCTAssertEqual(failures.value, 0)
+        XCTAssertEqual(Array(result), bytes)
     }
 
-    func testTruncationBeforeALaterWindowIsMappedIsShrankNotACrash() throws {
+    func testCopiedPagesLeaveTheProcessResidentMemory() throws {
+        let scratch = try ScratchDirectory()
+        let size = 96 << 20
+        let path = try scratch.writeRandom("large", size: size)
+        let fd = path.withCString { open($0, O_RDONLY) }
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        let mapping = try XCTUnwrap(FileMapping(fd: fd, length: UInt64(size)))
+        let before = try residentFileKiB()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        defer { buffer.deallocate() }
+        var peak = before
+        for offset in stride(from: 0, to: size, by: 1 << 20) {
+            XCTAssertEqual(mapping.copy(into: buffer, at: offset), .copied)
+            if offset % (16 << 20) == 0 { peak = max(peak, try residentFileKiB()) }
+        }
+        peak = max(peak, try residentFileKiB())
+        // Without the release every copied page would stay mapped: 96 MiB more.
+        XCTAssertLessThan(peak - before, 8 << 10, "file-backed RSS grew by \(peak - before) KiB")
+    }
+
+    /// `RssFile` of /proc/self/status: the file pages mapped into this process, in KiB.
+    private func residentFileKiB() throws -> Int {
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        let line = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix("RssFile:") })
+        return try XCTUnwrap(Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]))
+    }
+
+    func testTruncationBeforeALaterRangeIsCopiedIsShrankNotACrash() throws {
         let scratch = try ScratchDirectory()
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let path = try scratch.write("later", size: 16 * page)
         let fd = path.withCString { open($0, O_RDWR) }
         XCTAssertGreaterThanOrEqual(fd, 0)
         defer { close(fd) }
-        let mapping = try XCTUnwrap(FileMapping(fd: fd, length: UInt64(16 * page), windowBytes: 4 * page))
+        let mapping = try XCTUnwrap(FileMapping(fd: fd, length: UInt64(16 * page)))
         var buffer = [UInt8](repeating: 0, count: page)
         XCTAssertEqual(buffer.withUnsafeMutableBytes { mapping.copy(into: $0, at: 0) }, .copied)
         XCTAssertEqual(ftruncate(fd, off_t(5 * page)), 0)
-        // The second window is mapped over pages that partly no longer exist.
         XCTAssertEqual(buffer.withUnsafeMutableBytes { mapping.copy(into: $0, at: 4 * page) }, .copied)
         XCTAssertEqual(buffer.withUnsafeMutableBytes { mapping.copy(into: $0, at: 6 * page) }, .shrank)
         XCTAssertEqual(buffer.withUnsafeMutableBytes { mapping.copy(into: $0, at: 13 * page) }, .shrank)
@@ -285,5 +326,57 @@ final class ReaderTests: XCTestCase {
             if index % 3 == 0 { try reader.finish() }  // the rest are closed by deinit
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count, before)
+    }
+}
+
+/// Ranges of one file read by different readers: their subtrees together are exactly the
+/// subtrees of the whole file, in order.
+final class ReadPlanTests: XCTestCase {
+    func testRangeCursorsTogetherGiveTheWholeFilesSubtrees() {
+        let unit = UInt64(BLAKE3Layout.maxSubtreeBytes)
+        for size in [unit + 1, 2 * unit, 2 * unit + 1, 7 * unit - 1, 64 * unit, 100 * unit + 1023, 100 * unit + 1025] {
+            var whole = BLAKE3SubtreeCursor(fileSize: size)
+            var expected: [BLAKE3SubtreeCursor.Step] = []
+            while let step = whole.next() { expected.append(step) }
+            for rangeUnits: UInt64 in [1, 2, 3, 8] {
+                var pieces: [BLAKE3SubtreeCursor.Step] = []
+                var start: UInt64 = 0
+                while start < size {
+                    let end = min(size, start + rangeUnits * unit)
+                    var cursor = BLAKE3SubtreeCursor(fileSize: size, range: start ..< end)
+                    while let step = cursor.next() { pieces.append(step) }
+                    start = end
+                }
+                XCTAssertEqual(pieces, expected, "size \(size), ranges of \(rangeUnits) × 64 KiB")
+            }
+        }
+    }
+
+    func testPlanCutsLargeFilesIntoRangesAndKeepsSmallOnesWhole() throws {
+        let unit = BLAKE3Layout.maxSubtreeBytes
+        let sizes: [UInt64] = [0, 10, UInt64(2 * unit), UInt64(2 * unit + 1), UInt64(5 * unit)]
+        let jobs = sizes.enumerated().map { FileJob(index: $0.offset, path: RawPath(bytes: Array("f\($0.offset)".utf8)),
+                                                     size: $0.element, mtimeNanoseconds: 0, device: 0, inode: UInt64($0.offset)) }
+        let plan = ReadPlan(jobs: jobs, rangeBytes: 2 * unit)
+        var tasks: [(Int, Range<UInt64>?)] = []
+        var files: [Int: SharedFile] = [:]
+        while let task = plan.next() {
+            tasks.append((task.position, task.range))
+            if let file = task.file {
+                XCTAssertTrue(files[task.position].map { $0 === file } ?? true, "one shared state per file")
+                files[task.position] = file
+            }
+        }
+        let u = UInt64(unit)
+        XCTAssertEqual(tasks.map(\.0), [0, 1, 2, 3, 3, 4, 4, 4])
+        XCTAssertEqual(tasks.map(\.1), [nil, nil, nil, 0 ..< 2 * u, 2 * u ..< 2 * u + 1, 0 ..< 2 * u, 2 * u ..< 4 * u, 4 * u ..< 5 * u])
+        XCTAssertEqual(Set(files.keys), [3, 4])
+        // The last range to finish ends the file, once.
+        let file = try XCTUnwrap(files[4])
+        XCTAssertNil(file.rangeFinished())
+        XCTAssertNil(file.rangeFinished())
+        let outcome = file.rangeFinished()
+        XCTAssertNotNil(outcome)
+        XCTAssertNil(outcome!, "no reader was opened and no range failed")
     }
 }

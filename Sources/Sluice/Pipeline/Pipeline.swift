@@ -34,7 +34,9 @@ public final class Pipeline {
 
         let jobs = catalog.jobs
         let bufferBytes = Self.roundedBatchBytes(configuration.batchBytes ?? backend.preferredBatchBytes)
-        let readers = max(1, min(configuration.readers, max(1, jobs.count)))
+        // Ranges of one large file go to several readers, so a run has as many readers as tasks.
+        let tasks = jobs.reduce(0) { $0 + max(1, Int(($1.size + UInt64(bufferBytes) - 1) / UInt64(bufferBytes))) }
+        let readers = max(1, min(configuration.readers, tasks))
         let workers = backend.workerCount
         // At least one buffer per reader and worker plus one in each queue, so every stage can be busy.
         let bufferCount = max(readers + workers + 1, configuration.memoryBytes / bufferBytes)
@@ -47,7 +49,8 @@ public final class Pipeline {
         let assemblerInput = BoundedQueue<AssemblerInput>(capacity: Self.assemblerQueueCapacity)
         // At most 4096 results, and at most 64 MiB of digests (long --length outputs).
         let results = BoundedQueue<FileResult>(capacity: max(16, min(4096, (64 << 20) / max(1, configuration.mode.outputLength))))
-        let batcher = Batcher(jobs: jobs, pool: pool, strategy: configuration.readStrategy, threads: readers)
+        let readerStage = ReaderStage(jobs: jobs, pool: pool, strategy: configuration.readStrategy, threads: readers,
+                                      rangeBytes: bufferBytes)
         let computeClock = StageClock(name: "compute", threads: workers)
         let writeClock = StageClock(name: "write", threads: 1)
         let progress = ProgressReporter(totalFiles: jobs.count, totalBytes: catalog.totalBytes,
@@ -62,7 +65,7 @@ public final class Pipeline {
         let readersDone = StageCountdown(readers) { batches.close() }
         for index in 0..<readers {
             threads.append(StageThread(name: "sluice-read-\(index)") {
-                batcher.runReader(batches: batches, events: { assemblerInput.push(.event($0)) },
+                readerStage.runReader(index: index, batches: batches, events: { assemblerInput.push(.event($0)) },
                                   isCancelled: { cancellation.isCancelled })
                 readersDone.finished()
             })
@@ -117,7 +120,9 @@ public final class Pipeline {
         if let error = failure.error { throw error }
 
         summary.wallSeconds = Double(StageClock.now() - started) / 1e9
-        summary.stages = [batcher.clock.snapshot, computeClock.snapshot, assembler.clock.snapshot, writeClock.snapshot]
+        var readStatistics = readerStage.clock.snapshot
+        readStatistics.bytesPerThread = readerStage.bytesPerThread
+        summary.stages = [readStatistics, computeClock.snapshot, assembler.clock.snapshot, writeClock.snapshot]
         summary.stagingBuffers = pool.createdCount
         summary.stagingBufferBytes = bufferBytes
         return summary

@@ -49,4 +49,6 @@ public struct StageStatistics: Sendable, Codable {
     public var busySeconds: Double
     public var items: Int
     public var bytes: UInt64
+    /// Bytes per thread, in thread order, where the stage counts them (the readers do).
+    public var bytesPerThread: [UInt64]?
 }

@@ -8,8 +8,10 @@ import Darwin
 ///
 /// Use: `init` (opens and checks identity), any number of `read(into:at:)` calls within the
 /// listed size, then `finish()` (checks nothing changed, closes). Every failure is a
-/// `FileProblem` for this file alone; none is a crash. A reader is used by one thread at a time.
-public final class FileReader {
+/// `FileProblem` for this file alone; none is a crash. Between `init` and `finish()`, several
+/// threads may call `read(into:at:)` at once for disjoint ranges (ranges of one large file read
+/// by several readers); `finish()` is called once, after every read returned.
+public final class FileReader: @unchecked Sendable {
     /// Files of at least this many bytes are mapped under `.automatic`; smaller ones are read
     /// with `pread`. Measured on the development machine (docs/catalog-and-reader.md): `pread`
     /// wins below 512 KiB, a mapping above. Set it once, before readers are created.
@@ -19,7 +21,7 @@ public final class FileReader {
     public let job: FileJob
     /// The strategy in use: `.pread` or `.mmap`, never `.automatic` (a refused or 0-byte
     /// mapping shows as `.pread`).
-    public private(set) var strategy: ReadStrategy
+    public let strategy: ReadStrategy
 
     /// The file's length in bytes: `job.size`, except for a file read to its end when opened
     /// (see `readsToEnd`), whose length is what that read found.
@@ -130,10 +132,6 @@ public final class FileReader {
                 return
             case .shrank:
                 throw FileProblem(path: job.path, kind: .changed, message: "file shrank while being read (SIGBUS on the mapping)")
-            case .unmapped:
-                // A window could not be mapped (e.g. ENOMEM): read the rest of the file with pread.
-                self.mapping = nil
-                strategy = .pread
             }
         }
         var done = 0

@@ -67,14 +67,35 @@ public struct BLAKE3SubtreeCursor: Sendable {
         public var isRootChunk: Bool
     }
 
+    /// Chunk after the last one this cursor covers.
+    private let endChunk: UInt64
+
     public init(fileSize: UInt64) {
         self.fileSize = fileSize
         totalChunks = BLAKE3Layout.chunkCount(fileSize: fileSize)
+        endChunk = totalChunks
     }
 
-    /// The next subtree, or nil when the file is covered (an empty file has none).
+    /// A cursor over the subtrees of bytes `range` of the file only, for ranges of one file read
+    /// by different readers. `range` must start at a multiple of `BLAKE3Layout.maxSubtreeBytes`
+    /// and end at one or at the file's end, and the file must be larger than one such subtree:
+    /// subtree boundaries then fall on those multiples, so the cursors of adjacent ranges give
+    /// exactly the subtrees one cursor over the whole file gives.
+    public init(fileSize: UInt64, range: Range<UInt64>) {
+        let unit = UInt64(BLAKE3Layout.maxSubtreeBytes)
+        precondition(fileSize > unit && range.lowerBound % unit == 0
+                     && (range.upperBound % unit == 0 || range.upperBound == fileSize) && range.upperBound <= fileSize,
+                     "a range must be cut at subtree boundaries")
+        self.fileSize = fileSize
+        totalChunks = BLAKE3Layout.chunkCount(fileSize: fileSize)
+        let chunkLength = UInt64(BLAKE3Reference.chunkLength)
+        nextChunk = range.lowerBound / chunkLength
+        endChunk = min(totalChunks, (range.upperBound + chunkLength - 1) / chunkLength)
+    }
+
+    /// The next subtree, or nil when the file (or the range) is covered (an empty file has none).
     public mutating func next() -> Step? {
-        guard fileSize > 0, nextChunk < totalChunks else { return nil }
+        guard fileSize > 0, nextChunk < endChunk else { return nil }
         let chunkLength = UInt64(BLAKE3Reference.chunkLength)
         if totalChunks == 1 {
             nextChunk = 1

@@ -1,0 +1,11 @@
+/// What the reader stage tells the assembler about a file outside of batches.
+public enum FileEvent: Sendable {
+    /// The file's length is not its listed size (it was read to its end when opened, see
+    /// `FileReader.readsToEnd`); sent before any of its batches, so the assembler cuts the file
+    /// as the reader did.
+    case measured(position: Int, size: UInt64)
+    /// The file was read to its end and passed the end-of-read checks (all its subtrees are in
+    /// batches), or it failed with `problem` (its partials, if any, are to be dropped). Sent
+    /// exactly once per file that a reader took, after every range of it was read.
+    case ended(position: Int, problem: FileProblem?)
+}

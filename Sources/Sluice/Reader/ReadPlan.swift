@@ -1,0 +1,131 @@
+import Foundation
+
+/// The reader stage's work list, shared by its threads: every listed file in catalog order, a
+/// large file cut into ranges that any reader may take, so that two huge files keep every
+/// reader busy instead of two.
+///
+/// A file of at most `rangeBytes` is one task, read whole by one reader. A larger one is cut
+/// into ranges of `rangeBytes` (a multiple of `BLAKE3Layout.maxSubtreeBytes`, so each range is
+/// whole subtrees); its ranges are handed out one after another, so readers work on neighbouring
+/// ranges of the same file and the kernel's read-ahead still sees one sequential stream.
+final class ReadPlan: @unchecked Sendable {
+    /// One unit of reading.
+    struct Task {
+        /// The file's position in the catalog's jobs.
+        var position: Int
+        /// The bytes to read, or nil for the whole file (one reader, one task).
+        var range: Range<UInt64>?
+        /// The state shared by the ranges of a split file (nil for a whole-file task).
+        var file: SharedFile?
+    }
+
+    /// Largest task, in bytes.
+    let rangeBytes: UInt64
+    private let jobs: [FileJob]
+    private let lock = NSLock()
+    private var nextPosition = 0
+    private var nextRangeStart: UInt64 = 0
+    private var current: SharedFile?
+
+    init(jobs: [FileJob], rangeBytes: Int) {
+        precondition(rangeBytes > 0 && rangeBytes % BLAKE3Layout.maxSubtreeBytes == 0)
+        self.jobs = jobs
+        self.rangeBytes = UInt64(rangeBytes)
+    }
+
+    /// The next task, or nil when every file is handed out.
+    func next() -> Task? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard nextPosition < jobs.count else { return nil }
+        let position = nextPosition
+        let size = jobs[position].size
+        guard size > rangeBytes else {
+            nextPosition += 1
+            return Task(position: position, range: nil, file: nil)
+        }
+        if nextRangeStart == 0 {
+            current = SharedFile(position: position, ranges: Int((size + rangeBytes - 1) / rangeBytes))
+        }
+        let start = nextRangeStart
+        let end = min(size, start + rangeBytes)
+        let file = current
+        if end == size {
+            nextPosition += 1
+            nextRangeStart = 0
+            current = nil
+        } else {
+            nextRangeStart = end
+        }
+        return Task(position: position, range: start ..< end, file: file)
+    }
+}
+
+/// A file split into ranges, while readers read them: the reader (one descriptor, opened by
+/// whichever range comes first), the first problem any range met, and how many ranges are
+/// still out. The reader whose range is the last to finish ends the file: it runs the
+/// end-of-read checks and sends the one `.ended` event.
+final class SharedFile: @unchecked Sendable {
+    /// The file's position in the catalog's jobs.
+    let position: Int
+    private let lock = NSLock()
+    private var opened = false
+    private var reader: FileReader?
+    private var problem: FileProblem?
+    private var remaining: Int
+    private var wholeClaimed = false
+
+    init(position: Int, ranges: Int) {
+        self.position = position
+        remaining = ranges
+    }
+
+    /// The open reader; the first caller opens it with `open`. Nil when the file failed (an open
+    /// error, or a problem another range met): this range then has nothing to read.
+    func reader(open: () throws(FileProblem) -> FileReader) -> FileReader? {
+        lock.lock()
+        defer { lock.unlock() }
+        if !opened {
+            opened = true
+            do { reader = try open() } catch { problem = error }
+        }
+        return problem == nil ? reader : nil
+    }
+
+    /// Whether a range failed: the others stop early (their bytes would be dropped anyway).
+    var hasFailed: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return problem != nil
+    }
+
+    /// Records a range's problem (the first one is the file's).
+    func fail(_ range: FileProblem) {
+        lock.lock()
+        if problem == nil { problem = range }
+        lock.unlock()
+    }
+
+    /// For a file whose listed size was not its length (read to its end when opened): true for
+    /// exactly one caller, who reads the whole file; the other ranges read nothing.
+    func claimWholeFile() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        defer { wholeClaimed = true }
+        return !wholeClaimed
+    }
+
+    /// One range is done. For the last one, checks and closes the file and returns its outcome
+    /// (`.some(nil)`: every byte read and unchanged); for the others, nil.
+    func rangeFinished() -> FileProblem?? {
+        lock.lock()
+        defer { lock.unlock() }
+        remaining -= 1
+        guard remaining == 0 else { return nil }
+        if problem == nil, let reader {
+            do { try reader.finish() } catch { problem = error }
+        }
+        reader = nil
+        return .some(problem)
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+
+/// The reader stage: reads files into staging buffers, packing BLAKE3 subtrees of many files
+/// into one batch and spreading a large file over many batches and many readers.
+///
+/// Reader threads take tasks from one `ReadPlan`: a small file whole, or one range of a large
+/// file (whose ranges other readers read at the same time through the same descriptor). A
+/// reader holds one buffer at a time: it packs as many subtrees as fit and reads them with one
+/// call, hands the buffer to the compute queue when it is full, and takes a fresh one from the
+/// pool (waiting there when all are in flight: back-pressure). A file's problems end that file
+/// only.
+public final class ReaderStage: @unchecked Sendable {
+    private let jobs: [FileJob]
+    private let pool: BufferPool
+    private let strategy: ReadStrategy
+    private let plan: ReadPlan
+    /// Bytes each reader thread read (each thread writes its own slot).
+    private let threadBytes: UnsafeMutablePointer<UInt64>
+    private let threads: Int
+    /// Files at least this large get `posix_fadvise(WILLNEED)` when opened.
+    static let adviseThreshold: UInt64 = 1 << 20
+    /// Reader-stage totals (waits for buffers and queue space are not counted as busy).
+    public let clock: StageClock
+
+    /// - Parameters:
+    ///   - rangeBytes: the largest piece of a file one reader reads before the next piece may go
+    ///     to another reader (a multiple of `BLAKE3Layout.maxSubtreeBytes`).
+    public init(jobs: [FileJob], pool: BufferPool, strategy: ReadStrategy, threads: Int, rangeBytes: Int) {
+        self.jobs = jobs
+        self.pool = pool
+        self.strategy = strategy
+        self.threads = threads
+        plan = ReadPlan(jobs: jobs, rangeBytes: rangeBytes)
+        threadBytes = .allocate(capacity: max(1, threads))
+        threadBytes.initialize(repeating: 0, count: max(1, threads))
+        clock = StageClock(name: "read", threads: threads)
+    }
+
+    deinit { threadBytes.deallocate() }
+
+    /// Bytes read by each reader thread, in thread order (valid once the readers returned).
+    public var bytesPerThread: [UInt64] { Array(UnsafeBufferPointer(start: threadBytes, count: threads)) }
+
+    /// One reader thread's loop: runs until every task is taken and read.
+    /// - Parameters:
+    ///   - index: the thread's number, from 0.
+    ///   - batches: where full buffers go (bounded: the compute stage's input).
+    ///   - events: where file ends and failures go (the assembler's input).
+    ///   - isCancelled: polled between tasks and between reads.
+    public func runReader(index: Int, batches: BoundedQueue<StagingBuffer>, events: (FileEvent) -> Void,
+                          isCancelled: () -> Bool) {
+        var buffer = pool.take()
+        while !isCancelled(), let task = plan.next() {
+            let bytes: UInt64
+            if let file = task.file, let range = task.range {
+                bytes = readRange(range, of: file, into: &buffer, batches: batches, events: events, isCancelled: isCancelled)
+            } else {
+                bytes = readWholeFile(task.position, into: &buffer, batches: batches, events: events, isCancelled: isCancelled)
+            }
+            threadBytes[index] &+= bytes
+        }
+        if buffer.subtrees.isEmpty {
+            pool.recycle(buffer)
+        } else {
+            batches.push(buffer)
+        }
+    }
+
+    /// Reads a file that is one task: open, every subtree, end-of-read checks, `.ended`.
+    private func readWholeFile(_ position: Int, into buffer: inout StagingBuffer, batches: BoundedQueue<StagingBuffer>,
+                               events: (FileEvent) -> Void, isCancelled: () -> Bool) -> UInt64 {
+        let job = jobs[position]
+        let started = StageClock.now()
+        let reader: FileReader
+        do {
+            // Large files: ask the kernel to read the whole file ahead now (one call), so a
+            // cold file streams in while its first batches are computed.
+            reader = try FileReader(job: job, strategy: strategy, adviseWillNeed: job.size >= Self.adviseThreshold)
+        } catch {
+            clock.record(since: started, items: 1)
+            events(.ended(position: position, problem: error))
+            return 0
+        }
+        if reader.size != job.size { events(.measured(position: position, size: reader.size)) }
+        var cursor = BLAKE3SubtreeCursor(fileSize: reader.size)
+        var (bytes, problem) = readSubtrees(&cursor, of: reader, position: position, into: &buffer, batches: batches,
+                                            started: started, isCancelled: isCancelled, hasFailed: { false })
+        if problem == nil {
+            let finishing = StageClock.now()
+            do { try reader.finish() } catch { problem = error }
+            clock.record(since: finishing, items: 1)
+        } else {
+            clock.record(since: StageClock.now(), items: 1)
+        }
+        events(.ended(position: position, problem: problem))
+        return bytes
+    }
+
+    /// Reads one range of a split file; the last range to finish ends the file.
+    private func readRange(_ range: Range<UInt64>, of file: SharedFile, into buffer: inout StagingBuffer,
+                           batches: BoundedQueue<StagingBuffer>, events: (FileEvent) -> Void,
+                           isCancelled: () -> Bool) -> UInt64 {
+        let position = file.position
+        let job = jobs[position]
+        let started = StageClock.now()
+        var bytes: UInt64 = 0
+        let reader = file.reader { () throws(FileProblem) -> FileReader in
+            try FileReader(job: job, strategy: strategy, adviseWillNeed: true)
+        }
+        if let reader {
+            var cursor: BLAKE3SubtreeCursor?
+            if !reader.readsToEnd {
+                cursor = BLAKE3SubtreeCursor(fileSize: job.size, range: range)
+            } else if file.claimWholeFile() {
+                // Its listed size was not its length: one range reads the bytes found.
+                events(.measured(position: position, size: reader.size))
+                cursor = BLAKE3SubtreeCursor(fileSize: reader.size)
+            }
+            if var cursor {
+                let (read, problem) = readSubtrees(&cursor, of: reader, position: position, into: &buffer, batches: batches,
+                                                   started: started, isCancelled: isCancelled, hasFailed: { file.hasFailed })
+                bytes = read
+                if let problem { file.fail(problem) }
+            } else {
+                clock.record(since: started)
+            }
+        } else {
+            clock.record(since: started)
+        }
+        if let outcome = file.rangeFinished() {
+            clock.record(since: StageClock.now(), items: 1)
+            events(.ended(position: position, problem: outcome))
+        }
+        return bytes
+    }
+
+    /// Packs the subtrees `cursor` yields into buffers and reads them, pushing each full buffer.
+    /// Returns the bytes read and the problem that stopped the read, if any.
+    private func readSubtrees(_ cursor: inout BLAKE3SubtreeCursor, of reader: FileReader, position: Int,
+                              into buffer: inout StagingBuffer, batches: BoundedQueue<StagingBuffer>, started: UInt64,
+                              isCancelled: () -> Bool, hasFailed: () -> Bool) -> (UInt64, FileProblem?) {
+        let job = jobs[position]
+        var started = started
+        var bytesRead: UInt64 = 0
+        var unrecorded: UInt64 = 0
+        var problem: FileProblem?
+        var pending = cursor.next()
+        // Each file starts 64-byte aligned in the buffer: whole blocks are then aligned
+        // words for the OpenCL kernel's vector loads and the SIMD loads.
+        if pending != nil { buffer.alignUsed(to: 64) }
+        while let first = pending, problem == nil {
+            if isCancelled() {
+                // An interrupted run stops inside large files too; this one gets no result.
+                problem = FileProblem(path: job.path, kind: .error, message: "interrupted before the end of the file")
+                break
+            }
+            if hasFailed() { break }
+            if buffer.remaining < first.length {
+                clock.record(since: started, bytes: unrecorded)
+                unrecorded = 0
+                batches.push(buffer)
+                buffer = pool.take()
+                started = StageClock.now()
+            }
+            // Pack every following subtree of this file that fits, then read them with one call.
+            let runOffset = buffer.used
+            var runLength = 0
+            var runCount = 0
+            var step: BLAKE3SubtreeCursor.Step? = first
+            while let next = step, runLength + next.length <= buffer.remaining {
+                buffer.subtrees.append(BLAKE3Subtree(
+                    bufferOffset: runOffset + runLength, length: next.length, firstChunk: next.firstChunk,
+                    fileIndex: position, isRootChunk: next.isRootChunk))
+                runLength += next.length
+                runCount += 1
+                step = cursor.next()
+            }
+            pending = step
+            do {
+                try reader.read(into: UnsafeMutableRawBufferPointer(start: buffer.bytes + runOffset, count: runLength),
+                                at: first.fileOffset)
+                buffer.used += runLength
+                bytesRead += UInt64(runLength)
+                unrecorded += UInt64(runLength)
+            } catch {
+                // This run never reaches a backend; partials already shipped are dropped by
+                // the assembler when it sees the problem.
+                buffer.subtrees.removeLast(runCount)
+                problem = error
+            }
+        }
+        clock.record(since: started, bytes: unrecorded)
+        return (bytesRead, problem)
+    }
+}
