@@ -68,8 +68,8 @@ final class PipelineDigestTests: XCTestCase {
             if let batchBytes = setting.batchBytes {
                 XCTAssertEqual(summary.stagingBufferBytes, batchBytes, "\(kind) \(setting)", file: file, line: line)
                 let created = summary.stagingBuffers * summary.stagingBufferBytes
-                // The pool never grows past its bound (at least one buffer per reader and worker, +1).
-                let floor = (setting.readers + backend.workerCount + 1) * batchBytes
+                // The pool never grows past its bound (at least one buffer per reader and per batch a lane keeps in flight, +1).
+                let floor = (setting.readers + backend.buffersInFlight(bufferBytes: batchBytes) + 1) * batchBytes
                 XCTAssertLessThanOrEqual(created, max(setting.memoryBytes, floor), "\(kind) \(setting): memory bound",
                                          file: file, line: line)
             }

@@ -9,7 +9,7 @@ final class PipelineFaultTests: XCTestCase {
     /// exhausted buffer pool in the middle of a large file; it reports when the pool has created
     /// `readyAfterBuffers` buffers (the reader is then past the file's first batches).
     /// This makes "truncate while the file is being read" deterministic, without sleeps.
-    private final class GatedBackend: ComputeBackend, @unchecked Sendable {
+    private final class GatedBackend: ComputeBackend, ComputeLaneShape, @unchecked Sendable {
         let inner: ComputeBackend
         let readyAfterBuffers: Int
         let ready = DispatchSemaphore(value: 0)
@@ -25,6 +25,11 @@ final class PipelineFaultTests: XCTestCase {
         var deviceName: String { inner.deviceName }
         var workerCount: Int { inner.workerCount }
         var preferredBatchBytes: Int { inner.preferredBatchBytes }
+        // The pool makes its buffers here, whatever the wrapped lane is.
+        var isHostCPU: Bool { inner.isHostCPU }
+        var providesStaging: Bool { true }
+        func buffersInFlight(bufferBytes: Int) -> Int { inner.buffersInFlight(bufferBytes: bufferBytes) }
+        func setOtherLanesRemain(_ others: Bool) { inner.setOtherLanesRemain(others) }
 
         func makeStagingBuffer(capacity: Int) -> StagingBuffer {
             condition.lock()

@@ -38,3 +38,10 @@ public final class CPUBackend: ComputeBackend {
         }
     }
 }
+
+extension CPUBackend: ComputeLaneShape {
+    public var isHostCPU: Bool { true }
+    public var providesStaging: Bool { false }
+    public func buffersInFlight(bufferBytes: Int) -> Int { workerCount }
+    public func setOtherLanesRemain(_ others: Bool) {}
+}

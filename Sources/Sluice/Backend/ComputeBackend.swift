@@ -10,11 +10,13 @@ public struct ComputedBatch: Sendable {
     }
 }
 
-/// Runs the kernel over batches: the compute stage of the pipeline.
+/// One compute lane: a device with its executor, threads and staging shape, running the kernel
+/// over batches it takes from the queue all lanes of a run share.
 ///
 /// The pipeline starts `workerCount` threads, each calling `runWorker`; a worker pops batches
 /// until the queue is closed and drained, hands each result to `deliver` and each buffer back
-/// to `recycle` as soon as the device no longer needs its bytes.
+/// to `recycle` as soon as the device no longer needs its bytes. Lanes of different speeds
+/// share work by taking batches when they are free: a faster lane takes more.
 public protocol ComputeBackend: AnyObject, Sendable {
     /// What runs the kernel, for summaries and JSON results (e.g. "cpu:avx2").
     var deviceName: String { get }
@@ -29,4 +31,27 @@ public protocol ComputeBackend: AnyObject, Sendable {
         index: Int, mode: BLAKE3Mode, batches: BoundedQueue<StagingBuffer>, deliver: (ComputedBatch) -> Void,
         recycle: (StagingBuffer) -> Void, clock: StageClock
     ) throws
+}
+
+/// What the pipeline asks of a lane beyond running it; the defaults fit a host CPU lane.
+public protocol ComputeLaneShape {
+    /// Whether the lane computes on the host's cores (the CPU SIMD backend): its small batches
+    /// then set the run's batch size.
+    var isHostCPU: Bool { get }
+    /// Whether the lane's own staging buffers (e.g. pinned OpenCL memory) should be the pool's.
+    var providesStaging: Bool { get }
+    /// Staging buffers of `bufferBytes` the lane keeps busy at once (the pool's size adds them up).
+    func buffersInFlight(bufferBytes: Int) -> Int
+    /// Tells the lane whether other lanes run beside it: a lane whose device fails then leaves
+    /// the run (the others take the remaining batches) instead of computing them itself on the CPU.
+    func setOtherLanesRemain(_ others: Bool)
+}
+
+extension ComputeBackend {
+    public var isHostCPU: Bool { (self as? ComputeLaneShape)?.isHostCPU ?? false }
+    public var providesStaging: Bool { (self as? ComputeLaneShape)?.providesStaging ?? false }
+    public func buffersInFlight(bufferBytes: Int) -> Int {
+        (self as? ComputeLaneShape)?.buffersInFlight(bufferBytes: bufferBytes) ?? workerCount
+    }
+    public func setOtherLanesRemain(_ others: Bool) { (self as? ComputeLaneShape)?.setOtherLanesRemain(others) }
 }

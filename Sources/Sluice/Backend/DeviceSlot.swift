@@ -55,11 +55,34 @@ final class DeviceSlot {
     /// Enqueues upload, kernels and read-back of `batch`; the returned event completes when its
     /// records are on the host (`takeRecords`).
     func submit(_ batch: StagingBuffer, mode: BLAKE3Mode) throws -> Event {
-        let subtrees = batch.subtrees
+        try submit([batch], mode: mode)
+    }
+
+    /// Enqueues one submission for several staging buffers: each is uploaded at its own place
+    /// in the device's data buffer (64-byte aligned), the subtree tables are joined with their
+    /// offsets moved there, and the kernels run once over all of them. The records come back in
+    /// the order of the buffers' subtrees (`takeRecords`, with the total subtree count).
+    func submit(_ batches: [StagingBuffer], mode: BLAKE3Mode) throws -> Event {
+        var subtrees: [BLAKE3Subtree] = []
+        var bases: [Int] = []
+        var total = 0
+        for batch in batches {
+            bases.append(total)
+            if total == 0 {
+                subtrees += batch.subtrees
+            } else {
+                subtrees += batch.subtrees.map { subtree in
+                    var moved = subtree
+                    moved.bufferOffset += bases.last!
+                    return moved
+                }
+            }
+            total += (batch.used + 63) / 64 * 64
+        }
         plan.rebuild(for: subtrees)
         buildChunkTable(subtrees)
 
-        try ensure(&data, bytes: batch.capacity)
+        try ensure(&data, bytes: max(total, batches.first?.capacity ?? 0))
         try ensure(&offsetsBuffer, bytes: offsets.count * 4)
         try ensure(&lengthsBuffer, bytes: lengths.count * 4)
         try ensure(&countersBuffer, bytes: counters.count * 8)
@@ -73,7 +96,9 @@ final class DeviceSlot {
         try ensure(&recordsBuffer, bytes: subtrees.count * BLAKE3PartialRecords.stride * 4)
 
         var uploads: [Event] = []
-        uploads.append(try queue.enqueueWrite(data!, from: UnsafeRawBufferPointer(start: batch.bytes, count: batch.used)))
+        for (batch, base) in zip(batches, bases) where batch.used > 0 {
+            uploads.append(try queue.enqueueWrite(data!, offset: base, from: UnsafeRawBufferPointer(start: batch.bytes, count: batch.used)))
+        }
         uploads += try write(offsets, to: offsetsBuffer!)
         uploads += try write(lengths, to: lengthsBuffer!)
         uploads += try write(counters, to: countersBuffer!)

@@ -1,15 +1,17 @@
 import COpenCL
 import Foundation
 
-/// The OpenCL backend: BLAKE3 batches on one OpenCL device, two batches in flight.
+/// The OpenCL lane: BLAKE3 batches on one OpenCL device, `depth` submissions in flight (3 by
+/// default), each of one batch or of several small ones gathered.
 ///
 /// One submission thread drives the device. Each in-flight slot has its own in-order command
-/// queue and device buffers, so while the device computes batch i (slot A) the upload of batch
-/// i+1 (slot B) proceeds on the other queue. Staging buffers are pinned host memory
+/// queue and device buffers, so while the device computes submission i (slot A) the upload of
+/// i+1 (slot B) and the read-back of i−1 proceed on the other queues. Staging buffers are pinned host memory
 /// (`CL_MEM_ALLOC_HOST_PTR`, mapped once) that the reader fills directly, the fast DMA path on
 /// discrete GPUs. Every wait has a host deadline. If the device fails mid-run (lost, out of
-/// resources, hung past the deadline), the batches in flight and all later ones are computed by
-/// the CPU backend instead, after one warning: every file still gets its result.
+/// resources, hung past the deadline), the batches in flight are computed on the CPU after one
+/// warning; then the lane leaves the run if other lanes remain (they take the rest), or goes on
+/// as a CPU fallback if it is alone: every file still gets its result.
 public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
     /// The device.
     public let device: Device
@@ -19,8 +21,16 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
     public let deviceName: String
     /// Longest wait for one batch before the device is declared hung.
     public var batchDeadline: Duration = .seconds(120)
-    /// Batches in flight on the device.
-    public let depth = 2
+    /// Submissions in flight on the device, each with its own queue and device buffers: while
+    /// one computes, the next uploads and the one before reads its records back.
+    public let depth: Int
+    private let laneLock = NSLock()
+    private var othersRemain = false
+    private var otherLanesRemain: Bool {
+        laneLock.lock()
+        defer { laneLock.unlock() }
+        return othersRemain
+    }
     private let fallbackISA: CPUVectorISA
     private let warnings: (String) -> Void
 
@@ -42,10 +52,12 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
     /// - Parameters:
     ///   - fullChunksPerWorkItem: 1 or 8; nil chooses by device type (tests force each variant).
     ///   - warnings: receives the one-line warning if the run falls back to the CPU.
-    public init(device: Device, fullChunksPerWorkItem: Int? = nil,
+    public init(device: Device, fullChunksPerWorkItem: Int? = nil, depth: Int = 3,
                 fallbackISA: CPUVectorISA = CPUVectorISA.active(environment: ProcessInfo.processInfo.environment),
                 warnings: @escaping (String) -> Void = { Diagnostics.line($0) }) throws {
         self.device = device
+        precondition(depth >= 1, "at least one submission in flight")
+        self.depth = depth
         self.fullChunksPerWorkItem = try fullChunksPerWorkItem ?? (device.isGPUOrAccelerator ? 1 : 8)
         precondition([1, 8].contains(self.fullChunksPerWorkItem), "fullChunksPerWorkItem must be 1 or 8")
         entry = try ProgramCache.shared.entry(for: device, kernelSource: "blake3")
@@ -77,40 +89,48 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
     ) throws {
         var fallback: BLAKE3CPUExecutor?
         var slots: [DeviceSlot] = []
-        var pending: [(slot: Int, batch: StagingBuffer, done: Event)] = []
+        var pending: [(slot: Int, group: [StagingBuffer], done: Event)] = []
         var nextSlot = 0
-        // The device is busy while at least one batch is in flight; with two in flight their
-        // times overlap, so busy time is measured from the first submission to the last completion.
+        // The device is busy while at least one submission is in flight; with several in flight
+        // their times overlap, so busy time is measured from the first submission to the last completion.
         var busySince: UInt64 = 0
-        func recordBusy(_ batch: StagingBuffer) {
+        func bytes(_ group: [StagingBuffer]) -> UInt64 { group.reduce(0) { $0 + UInt64($1.used) } }
+        func recordBusy(_ group: [StagingBuffer]) {
             let now = StageClock.now()
-            clock.record(since: busySince, items: 1, bytes: UInt64(batch.used))
+            clock.record(since: busySince, items: 1, bytes: bytes(group))
             busySince = now
         }
 
-        func computeOnCPU(_ batch: StagingBuffer) {
-            let started = StageClock.now()
-            var records: [UInt32] = []
-            fallback!.run(subtrees: batch.subtrees, buffer: UnsafeRawPointer(batch.bytes), mode: mode, records: &records)
-            clock.record(since: started, items: 1, bytes: UInt64(batch.used))
-            let subtrees = batch.subtrees
-            recycle(batch)
-            deliver(ComputedBatch(subtrees: subtrees, records: records))
+        func computeOnCPU(_ group: [StagingBuffer]) {
+            for batch in group {
+                let started = StageClock.now()
+                var records: [UInt32] = []
+                fallback!.run(subtrees: batch.subtrees, buffer: UnsafeRawPointer(batch.bytes), mode: mode, records: &records)
+                clock.record(since: started, items: 1, bytes: UInt64(batch.used))
+                let subtrees = batch.subtrees
+                recycle(batch)
+                deliver(ComputedBatch(subtrees: subtrees, records: records))
+            }
         }
 
         var submissions = 0
         var waits = 0
+        var leaving = false
 
         func failOver(_ error: Error) {
-            warnings("sluice: warning: \(deviceName) failed (\(error)); fallback to the CPU SIMD backend (\(fallbackISA.rawValue)) for the remaining batches")
+            leaving = otherLanesRemain
+            let next = leaving ? "the other lanes take the remaining batches"
+                               : "fallback to the CPU SIMD backend (\(fallbackISA.rawValue)) for the remaining batches"
+            warnings("sluice: warning: \(deviceName) failed (\(error)); \(next)")
             fallback = BLAKE3CPUExecutor(isa: fallbackISA)
             // A failed or hung device may still write into the slots' buffers and host records
             // later; they are kept alive for the rest of the process rather than freed under it.
             AbandonedDeviceState.keep(slots)
             slots.removeAll()
+            // The batches it held are computed here, so that none is lost.
             let stranded = pending
             pending.removeAll()
-            for item in stranded { computeOnCPU(item.batch) }
+            for item in stranded { computeOnCPU(item.group) }
         }
 
         func completeOldest() {
@@ -121,15 +141,30 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
                     throw OpenCLError(code: CL_OUT_OF_RESOURCES, function: "clWaitForEvents (simulated)")
                 }
                 try item.done.wait(timeout: batchDeadline)
-                let records = slots[item.slot].takeRecords(count: item.batch.subtrees.count)
-                recordBusy(item.batch)
-                let subtrees = item.batch.subtrees
-                recycle(item.batch)
+                let count = item.group.reduce(0) { $0 + $1.subtrees.count }
+                let records = slots[item.slot].takeRecords(count: count)
+                recordBusy(item.group)
+                let subtrees = item.group.flatMap(\.subtrees)
+                for batch in item.group { recycle(batch) }
                 deliver(ComputedBatch(subtrees: subtrees, records: records))
             } catch {
                 pending.insert(item, at: 0)
                 failOver(error)
             }
+        }
+
+        /// The next submission: one batch, plus those already queued while they fit in
+        /// `preferredBatchBytes`, when other lanes run beside this one (their small batches are gathered).
+        let gathers = otherLanesRemain
+        func nextGroup() -> [StagingBuffer]? {
+            guard let first = pending.isEmpty ? batches.pop() : batches.tryPop() else { return nil }
+            var group = [first]
+            var size = first.capacity
+            while gathers, size + first.capacity <= preferredBatchBytes, let more = batches.tryPop() {
+                group.append(more)
+                size += more.capacity
+            }
+            return group
         }
 
         do {
@@ -140,20 +175,19 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
             failOver(error)
         }
 
-        while true {
-            let next = pending.isEmpty ? batches.pop() : batches.tryPop()
-            guard let batch = next else {
+        while !leaving {
+            guard let group = nextGroup() else {
                 if pending.isEmpty { break }
                 completeOldest()
                 continue
             }
             if fallback != nil {
-                computeOnCPU(batch)
+                computeOnCPU(group)
                 continue
             }
             if pending.count == depth { completeOldest() }
             if fallback != nil {
-                computeOnCPU(batch)
+                computeOnCPU(group)
                 continue
             }
             do {
@@ -162,14 +196,29 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
                 if case .submit(let n) = faultInjection, n == submissions {
                     throw OpenCLError(code: CL_OUT_OF_RESOURCES, function: "clEnqueueNDRangeKernel (simulated)")
                 }
-                let done = try slots[nextSlot].submit(batch, mode: mode)
-                pending.append((nextSlot, batch, done))
+                let done = try slots[nextSlot].submit(group, mode: mode)
+                pending.append((nextSlot, group, done))
                 nextSlot = (nextSlot + 1) % depth
             } catch {
                 failOver(error)
-                computeOnCPU(batch)
+                computeOnCPU(group)
             }
         }
+    }
+}
+
+extension OpenCLBackend: ComputeLaneShape {
+    public var isHostCPU: Bool { false }
+    public var providesStaging: Bool { true }
+    /// `depth` submissions; beside other lanes, each gathers up to `preferredBatchBytes` of the
+    /// run's smaller buffers.
+    public func buffersInFlight(bufferBytes: Int) -> Int {
+        depth * (otherLanesRemain ? max(1, preferredBatchBytes / max(1, bufferBytes)) : 1)
+    }
+    public func setOtherLanesRemain(_ others: Bool) {
+        laneLock.lock()
+        othersRemain = others
+        laneLock.unlock()
     }
 }
 

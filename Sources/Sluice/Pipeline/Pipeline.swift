@@ -1,30 +1,45 @@
 import Foundation
 
+/// One compute lane of a run: a backend ready now, or one still starting on its own thread.
+public enum PipelineLane: Sendable {
+    case ready(ComputeBackend)
+    case starting(StartingLane)
+}
+
 /// Runs one batch of files through the stages of docs/architecture.md: reader threads fill staging
-/// buffers, backend workers compute partials, the assembler finalizes files, the writer emits
-/// results. Queues between stages are bounded; the buffer pool bounds memory.
+/// buffers, the workers of every compute lane take batches from one shared queue and compute
+/// partials, the assembler finalizes files, the writer emits results. Queues between stages are
+/// bounded; the buffer pool bounds memory.
 public final class Pipeline {
     private let catalog: Catalog
-    private let backend: ComputeBackend
+    private let lanes: [PipelineLane]
     private let configuration: RunConfiguration
     private let sink: ResultSink
     private let cancellation: Cancellation
 
-    public init(catalog: Catalog, backend: ComputeBackend, configuration: RunConfiguration, sink: ResultSink,
+    /// - Parameter lanes: at least one; a run whose lanes are all still starting waits for them.
+    public init(catalog: Catalog, lanes: [PipelineLane], configuration: RunConfiguration, sink: ResultSink,
                 cancellation: Cancellation = .never) {
+        precondition(!lanes.isEmpty, "a run needs a compute lane")
         self.catalog = catalog
-        self.backend = backend
+        self.lanes = lanes
         self.configuration = configuration
         self.sink = sink
         self.cancellation = cancellation
     }
 
-    /// Processes every file of the catalog. Throws only when results cannot be written or the
-    /// backend fails as a whole; per-file problems are results.
+    /// A run on one backend.
+    public convenience init(catalog: Catalog, backend: ComputeBackend, configuration: RunConfiguration, sink: ResultSink,
+                            cancellation: Cancellation = .never) {
+        self.init(catalog: catalog, lanes: [.ready(backend)], configuration: configuration, sink: sink,
+                  cancellation: cancellation)
+    }
+
+    /// Processes every file of the catalog. Throws only when results cannot be written or a
+    /// lane fails as a whole; per-file problems are results.
     public func run() throws -> RunSummary {
         let started = StageClock.now()
         var summary = RunSummary()
-        summary.device = backend.deviceName
 
         // Problems found while listing come first (they are known before any read).
         for problem in catalog.problems {
@@ -32,18 +47,46 @@ public final class Pipeline {
             count(problem, in: &summary)
         }
 
+        // The lanes that run from the start. With none ready, the starting ones are waited for.
+        var ready: [ComputeBackend] = []
+        var starting: [StartingLane] = []
+        for lane in lanes {
+            switch lane {
+            case .ready(let backend): ready.append(backend)
+            case .starting(let lane): starting.append(lane)
+            }
+        }
+        var laneWarnings: [String] = []
+        if ready.isEmpty {
+            for lane in starting {
+                let outcome = lane.wait()
+                ready += outcome.backends
+                laneWarnings += outcome.warnings
+            }
+            starting = []
+            guard !ready.isEmpty else { throw LaneSetupError(message: "no compute lane could start") }
+        }
+        laneWarnings.forEach(Diagnostics.line)
+
         let jobs = catalog.jobs
-        let bufferBytes = Self.roundedBatchBytes(configuration.batchBytes ?? backend.preferredBatchBytes)
+        // Batches are the size the lanes that run from the start prefer; a CPU lane's small ones
+        // win when it is among them (lanes that want more gather several batches per submission).
+        let preferred = ready.first { $0.isHostCPU }?.preferredBatchBytes ?? ready.map(\.preferredBatchBytes).min()!
+        let bufferBytes = Self.roundedBatchBytes(configuration.batchBytes ?? preferred)
         // Ranges of one large file go to several readers, so a run has as many readers as tasks.
         let tasks = jobs.reduce(0) { $0 + max(1, Int(($1.size + UInt64(bufferBytes) - 1) / UInt64(bufferBytes))) }
         let readers = max(1, min(configuration.readers, tasks))
-        let workers = backend.workerCount
-        // At least one buffer per reader and worker plus one in each queue, so every stage can be busy.
-        let bufferCount = max(readers + workers + 1, configuration.memoryBytes / bufferBytes)
-        let pool = BufferPool(count: bufferCount, bufferCapacity: bufferBytes) { [backend] in
-            backend.makeStagingBuffer(capacity: bufferBytes)
+        let severalLanes = ready.count + starting.count > 1
+        for backend in ready { backend.setOtherLanesRemain(severalLanes) }
+        // At least one buffer per reader, plus what every lane keeps in flight, plus one queued.
+        let inFlight = ready.reduce(0) { $0 + $1.buffersInFlight(bufferBytes: bufferBytes) }
+        let bufferCount = max(readers + inFlight + 1, configuration.memoryBytes / bufferBytes)
+        let stagingLane = ready.first { $0.providesStaging }
+        let pool = BufferPool(count: bufferCount, bufferCapacity: bufferBytes) { [stagingLane] in
+            stagingLane?.makeStagingBuffer(capacity: bufferBytes) ?? StagingBuffer(capacity: bufferBytes)
         }
-        let batches = BoundedQueue<StagingBuffer>(capacity: max(1, bufferCount - readers))
+        // Every queued batch holds a pool buffer: the pool bounds this queue.
+        let batches = BoundedQueue<StagingBuffer>(capacity: Int(Int32.max))
         // Bounded like every queue: a full one makes the readers (events) and workers (batches)
         // wait for the assembler. No cycle: the assembler holds no staging buffer.
         let assemblerInput = BoundedQueue<AssemblerInput>(capacity: Self.assemblerQueueCapacity)
@@ -51,41 +94,75 @@ public final class Pipeline {
         let results = BoundedQueue<FileResult>(capacity: max(16, min(4096, (64 << 20) / max(1, configuration.mode.outputLength))))
         let readerStage = ReaderStage(jobs: jobs, pool: pool, strategy: configuration.readStrategy, threads: readers,
                                       rangeBytes: bufferBytes)
-        let computeClock = StageClock(name: "compute", threads: workers)
         let writeClock = StageClock(name: "write", threads: 1)
         let progress = ProgressReporter(totalFiles: jobs.count, totalBytes: catalog.totalBytes,
                                         enabled: configuration.progress)
         let assembler = Assembler(jobs: jobs, mode: configuration.mode) { results.push($0) }
         let cancellation = cancellation
+        let mode = configuration.mode
 
         let failure = FirstError()
         var threads: [StageThread] = []
+        let laneRecords = LaneRecords()
 
         // Read. The last reader to finish closes the compute stage's queue.
         let readersDone = StageCountdown(readers) { batches.close() }
         for index in 0..<readers {
             threads.append(StageThread(name: "sluice-read-\(index)") {
                 readerStage.runReader(index: index, batches: batches, events: { assemblerInput.push(.event($0)) },
-                                  isCancelled: { cancellation.isCancelled })
+                                      isCancelled: { cancellation.isCancelled })
                 readersDone.finished()
             })
         }
 
-        // Compute. The last worker to finish closes the assembler's queue.
-        let workersDone = StageCountdown(workers) { assemblerInput.close() }
-        for index in 0..<workers {
-            threads.append(StageThread(name: "sluice-compute-\(index)") { [backend, mode = configuration.mode] in
-                do {
-                    try backend.runWorker(index: index, mode: mode, batches: batches,
-                                          deliver: { assemblerInput.push(.batch($0)) },
-                                          recycle: { pool.recycle($0) }, clock: computeClock)
-                } catch {
-                    failure.set(error)
-                    cancellation.cancel()
-                    // Keep draining so readers never wait forever on a full queue.
-                    while let batch = batches.pop() { pool.recycle(batch) }
+        // Compute: every lane's workers pull from `batches`. The last one to finish closes the
+        // assembler's queue. A lane that fails on its own leaves when others remain.
+        func work(_ backend: ComputeBackend, index: Int, clock: StageClock) {
+            do {
+                try backend.runWorker(index: index, mode: mode, batches: batches,
+                                      deliver: { assemblerInput.push(.batch($0)) },
+                                      recycle: { pool.recycle($0) }, clock: clock)
+            } catch {
+                failure.set(error)
+                cancellation.cancel()
+                // Keep draining so readers never wait forever on a full pool.
+                while let batch = batches.pop() { pool.recycle(batch) }
+            }
+        }
+        let workerThreads = ready.reduce(0) { $0 + $1.workerCount } + starting.count
+        let workersDone = StageCountdown(workerThreads) { assemblerInput.close() }
+        for backend in ready {
+            let clock = laneRecords.add(backend, startSeconds: 0)
+            for index in 0..<backend.workerCount {
+                threads.append(StageThread(name: "sluice-compute-\(index)") {
+                    work(backend, index: index, clock: clock)
+                    workersDone.finished()
+                })
+            }
+        }
+        for lane in starting {
+            // Waits for its backends, or gives up once every batch is taken.
+            threads.append(StageThread(name: "sluice-lane-start") {
+                defer { workersDone.finished() }
+                guard let outcome = lane.wait(poll: 0.002, giveUp: { batches.isFinished }) else { return }
+                outcome.warnings.forEach(Diagnostics.line)
+                laneRecords.addWarnings(outcome.warnings)
+                guard !outcome.backends.isEmpty, !batches.isFinished else { return }
+                let joined = outcome.backends
+                for backend in joined { backend.setOtherLanesRemain(true) }
+                pool.raiseLimit(by: joined.reduce(0) { $0 + $1.buffersInFlight(bufferBytes: bufferBytes) })
+                if stagingLane == nil, let provider = joined.first(where: { $0.providesStaging }) {
+                    pool.replaceMaker { provider.makeStagingBuffer(capacity: bufferBytes) }
                 }
-                workersDone.finished()
+                var extra: [StageThread] = []
+                for (number, backend) in joined.enumerated() {
+                    precondition(backend.workerCount == 1, "a lane that joins late runs one worker")
+                    let clock = laneRecords.add(backend, startSeconds: lane.startSeconds ?? 0)
+                    if number == 0 { continue }
+                    extra.append(StageThread(name: "sluice-compute-late-\(number)") { work(backend, index: 0, clock: clock) })
+                }
+                work(joined[0], index: 0, clock: laneRecords.clock(of: joined[0]))
+                for thread in extra { thread.join() }
             })
         }
 
@@ -122,9 +199,14 @@ public final class Pipeline {
         summary.wallSeconds = Double(StageClock.now() - started) / 1e9
         var readStatistics = readerStage.clock.snapshot
         readStatistics.bytesPerThread = readerStage.bytesPerThread
-        summary.stages = [readStatistics, computeClock.snapshot, assembler.clock.snapshot, writeClock.snapshot]
+        let laneStatistics = laneRecords.statistics
+        summary.lanes = laneStatistics
+        summary.device = laneStatistics.map(\.device).joined(separator: " + ")
+        summary.warnings += laneWarnings + laneRecords.warnings
+        summary.stages = [readStatistics, LaneRecords.combined(laneStatistics), assembler.clock.snapshot, writeClock.snapshot]
         summary.stagingBuffers = pool.createdCount
         summary.stagingBufferBytes = bufferBytes
+        summary.cpuSeconds = ProcessTimes.cpuSeconds()
         return summary
     }
 

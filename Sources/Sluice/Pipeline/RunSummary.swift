@@ -23,6 +23,10 @@ public struct RunSummary: Sendable, Codable {
     public var stagingBufferBytes = 0
     /// Warnings raised while choosing the device.
     public var warnings: [String] = []
+    /// What each compute lane did, in the order the lanes joined.
+    public var lanes: [LaneStatistics] = []
+    /// The process's CPU time (user + system, every thread) at the end of the run, seconds.
+    public var cpuSeconds: Double = 0
 
     /// Files per second.
     public var filesPerSecond: Double { wallSeconds > 0 ? Double(filesHashed) / wallSeconds : 0 }
@@ -52,7 +56,14 @@ public struct RunSummary: Sendable, Codable {
             return "\(stage.name) \(Self.fixed(utilisation, 0))% ×\(stage.threads)"
         }.joined(separator: ", ")
         lines.append("sluice: listing \(Self.fixed(catalogSeconds, 3)) s; stages busy: \(stageText); "
-                     + "wall/busiest \(Self.fixed(overlapRatio, 2))")
+                     + "wall/busiest \(Self.fixed(overlapRatio, 2)); CPU \(Self.fixed(cpuSeconds, 3)) s")
+        if lanes.count > 1 || lanes.contains(where: { $0.startSeconds > 0 }) {
+            for lane in lanes {
+                lines.append("sluice: lane \(lane.device): \(lane.batches) batches, \(Self.formatBytes(lane.bytes)), "
+                             + "busy \(Self.fixed(lane.busySeconds, 3)) s (\(Self.fixed(lane.gigabytesPerSecond, 2)) GB/s), "
+                             + "ready after \(Self.fixed(lane.startSeconds, 3)) s")
+            }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

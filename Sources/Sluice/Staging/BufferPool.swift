@@ -1,52 +1,99 @@
 import Foundation
 
-/// The fixed set of staging buffers of a run: its memory bound.
+/// The set of staging buffers of a run: its memory bound.
 ///
-/// Buffers are created on first demand up to `count`, then recycled; a reader that finds none
-/// free waits (back-pressure) until a backend gives one back.
+/// Buffers are created on first demand up to `limit`, then recycled; a reader that finds none
+/// free waits (back-pressure) until a lane gives one back. A lane that joins late (an OpenCL
+/// device still starting when the run began) may raise the limit by what it keeps in flight,
+/// and may ask for buffers of its own kind (pinned memory): from then on, a recycled buffer of
+/// the old kind is freed and replaced by a new one.
 public final class BufferPool: @unchecked Sendable {
     /// Bytes per buffer.
     public let bufferCapacity: Int
-    /// Most buffers that will ever exist.
-    public let count: Int
-    private let free: BoundedQueue<StagingBuffer>
-    private let make: () -> StagingBuffer
-    private let lock = NSLock()
+    private let condition = NSCondition()
+    private var free: [StagingBuffer] = []
+    private var make: () -> StagingBuffer
+    private var generation = 0
     private var created = 0
+    private var limit: Int
+    private var highWater = 0
 
     /// - Parameters:
+    ///   - count: most buffers that exist at once (until `raiseLimit`).
     ///   - make: creates one buffer of `bufferCapacity` bytes (ordinary or pinned memory).
     public init(count: Int, bufferCapacity: Int, make: @escaping () -> StagingBuffer) {
         precondition(count > 0)
-        self.count = count
+        limit = count
         self.bufferCapacity = bufferCapacity
         self.make = make
-        free = BoundedQueue(capacity: count)
+    }
+
+    /// Most buffers that may exist now.
+    public var count: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return limit
     }
 
     /// A cleared buffer, waiting for one to come back if all `count` are in use.
     public func take() -> StagingBuffer {
-        if let buffer = free.tryPop() { return buffer }
-        lock.lock()
-        if created < count {
-            created += 1
-            lock.unlock()
-            return make()
+        condition.lock()
+        while true {
+            if let buffer = free.popLast() {
+                condition.unlock()
+                return buffer
+            }
+            if created < limit {
+                created += 1
+                highWater = max(highWater, created)
+                let maker = make
+                let kind = generation
+                condition.unlock()
+                let buffer = maker()
+                buffer.generation = kind
+                return buffer
+            }
+            condition.wait()
         }
-        lock.unlock()
-        return free.pop()!
     }
 
-    /// Returns a buffer for reuse.
+    /// Returns a buffer for reuse (or frees it if it is of a kind no longer wanted).
     public func recycle(_ buffer: StagingBuffer) {
         buffer.reset()
-        free.push(buffer)
+        condition.lock()
+        if buffer.generation == generation && created <= limit {
+            free.append(buffer)
+        } else {
+            created -= 1
+        }
+        condition.signal()
+        condition.unlock()
     }
 
-    /// Buffers created so far (the high-water mark of staging memory is this × capacity).
+    /// Lets `extra` more buffers exist (a lane that joined keeps them in flight).
+    public func raiseLimit(by extra: Int) {
+        condition.lock()
+        limit += max(0, extra)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Makes new buffers with `make` from now on; free buffers of the old kind are dropped at
+    /// once, those in use when they come back.
+    public func replaceMaker(_ make: @escaping () -> StagingBuffer) {
+        condition.lock()
+        self.make = make
+        generation += 1
+        created -= free.count
+        free.removeAll()
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Most buffers that existed at once (the high-water mark of staging memory is this × capacity).
     public var createdCount: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return created
+        condition.lock()
+        defer { condition.unlock() }
+        return highWater
     }
 }

@@ -18,6 +18,8 @@ public final class StagingBuffer: @unchecked Sendable {
     /// `bytes` points into); released with it.
     public let owner: AnyObject?
     private let ownsMemory: Bool
+    /// Which maker of its pool made it (see `BufferPool.replaceMaker`).
+    var generation = 0
 
     /// Allocates `capacity` bytes of ordinary memory, 2 MiB aligned and marked for transparent
     /// huge pages (fewer TLB misses while the reader copies in and the kernel reads).

@@ -1,0 +1,71 @@
+import Foundation
+
+/// A compute lane whose backend is still being set up on a thread of its own: OpenCL platform
+/// discovery, context and program build cost 0.05 s (PoCL, cached) to 0.4 s (a GPU driver) per
+/// process, and seconds when a program is first compiled. Started before the walk, it overlaps
+/// the listing and the first reads; the pipeline runs its other lanes meanwhile and this one
+/// joins when ready. A run that ends first neither waits for it nor fails.
+public final class StartingLane: @unchecked Sendable {
+    /// What the lane will run on, for messages ("OpenCL GPUs", an OpenCL device's name).
+    public let name: String
+    private let condition = NSCondition()
+    private var finished = false
+    private var backends: [ComputeBackend] = []
+    private var warnings: [String] = []
+    private let started = StageClock.now()
+    private var readyAfter: Double?
+
+    /// Starts `start` on a new thread now. It returns the backends to add (none: nothing was
+    /// found) and warnings to print once (e.g. a device whose program failed to build).
+    public init(name: String, start: @escaping @Sendable () -> (backends: [ComputeBackend], warnings: [String])) {
+        self.name = name
+        let thread = Thread { [self] in
+            let outcome = start()
+            condition.lock()
+            backends = outcome.backends
+            warnings = outcome.warnings
+            readyAfter = Double(StageClock.now() - started) / 1e9
+            finished = true
+            condition.broadcast()
+            condition.unlock()
+        }
+        thread.name = "sluice-device-start"
+        // A device start may sit inside a driver for seconds; the process never waits for it
+        // at exit, so it is not a joined stage thread.
+        thread.start()
+    }
+
+    /// Whether the start has finished.
+    public var isFinished: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return finished
+    }
+
+    /// Waits for the start to finish; returns the backends and warnings.
+    public func wait() -> (backends: [ComputeBackend], warnings: [String]) {
+        condition.lock()
+        defer { condition.unlock() }
+        while !finished { condition.wait() }
+        return (backends, warnings)
+    }
+
+    /// Waits for the start to finish, checking `giveUp` every `poll` seconds; nil when
+    /// `giveUp` said yes first.
+    public func wait(poll: Double, giveUp: () -> Bool) -> (backends: [ComputeBackend], warnings: [String])? {
+        condition.lock()
+        defer { condition.unlock() }
+        while !finished {
+            if giveUp() { return nil }
+            _ = condition.wait(until: Date(timeIntervalSinceNow: poll))
+        }
+        return (backends, warnings)
+    }
+
+    /// Seconds from `init` until the start finished (nil while it runs).
+    public var startSeconds: Double? {
+        condition.lock()
+        defer { condition.unlock() }
+        return readyAfter
+    }
+}
