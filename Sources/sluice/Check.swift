@@ -53,7 +53,7 @@ struct Check: ParsableCommand {
 
         let length = entries.map(\.digest.count).max()!
         let mode = try hashMode.mode(length: length)
-        let (backend, _) = try deviceOptions.makeBackend(workers: nil)
+        let start = try deviceOptions.startLanes(workers: nil)
 
         var unique: [RawPath] = []
         var seen = Set<RawPath>()
@@ -64,7 +64,9 @@ struct Check: ParsableCommand {
         let sink = CollectingSink()
         var configuration = RunConfiguration()
         configuration.mode = mode
-        _ = try Pipeline(catalog: catalog, backend: backend, configuration: configuration, sink: sink).run()
+        configuration.readers = Run.defaultReaders(cores: ProcessInfo.processInfo.activeProcessorCount,
+                                                   withOpenCL: start.hasOpenCL)
+        _ = try Pipeline(catalog: catalog, lanes: try start.lanes().lanes, configuration: configuration, sink: sink).run()
 
         var outcomes: [RawPath: FileResult] = [:]
         for result in sink.results { outcomes[result.path] = result }

@@ -2,50 +2,162 @@ import Foundation
 import ArgumentParser
 import Sluice
 
-/// The device options shared by the commands that compute (`sluice run`, `sluice devices`).
+/// The device options shared by the commands that compute (`sluice run`, `check`, `devices`).
 struct DeviceOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Where to compute: auto, gpu, cpu, opencl, opencl:P or opencl:P:D.",
+            "Where to compute: auto, gpu, cpu, opencl, opencl:P or opencl:P:D, or several joined by commas.",
             discussion: "P and D are an index or a case-insensitive name substring of the platform "
-                + "and device, as `sluice devices` lists them; auto takes an OpenCL GPU if present, "
-                + "else the CPU SIMD backend.",
+                + "and device, as `sluice devices` lists them. auto runs the CPU SIMD lane and a lane per "
+                + "OpenCL GPU or accelerator together; gpu runs only the GPU lanes; a list such as cpu,opencl "
+                + "runs exactly those lanes, all taking batches from one queue.",
             valueName: "device"),
-        transform: { try DeviceSpec(parsing: $0) })
-    var device: DeviceSpec = .auto
+        transform: { try DeviceSpec.list(parsing: $0) })
+    var device: [DeviceSpec] = [.auto]
 
     @Flag(name: .long, help: "Fail (exit 2) instead of falling back to the CPU SIMD backend when the requested device is missing or fails.")
     var strictDevice = false
 
-    /// Resolves `--device` against the machine's devices; warnings are the caller's to print.
-    func resolve(inventory: DeviceInventory = .current()) throws -> DeviceResolution {
-        try DeviceResolver.resolve(device, strict: strictDevice, inventory: inventory)
+    @Option(name: .long, help: "Submissions in flight per OpenCL lane (default 3).")
+    var inFlight: Int = 3
+
+    /// The lanes `--device` selects, for `sluice devices`; warnings are the caller's to print.
+    func resolveLanes(inventory: DeviceInventory = .current()) throws -> (devices: [ComputeDevice], warnings: [String]) {
+        try DeviceResolver.lanes(for: device, inventory: inventory)
     }
 
-    /// The compute backend for `--device`, falling back to the CPU SIMD backend when the chosen
-    /// OpenCL device cannot build its program (unless `--strict-device`); prints the warnings.
-    /// - Parameter workers: CPU backend threads (default: one per core).
-    func makeBackend(workers: Int?) throws -> (ComputeBackend, DeviceResolution) {
-        var resolution = try resolveForRun()
-        let workers = workers ?? ProcessInfo.processInfo.activeProcessorCount
-        let backend: ComputeBackend
-        do {
-            backend = try BackendFactory.make(for: resolution.device, workers: workers)
-        } catch {
-            resolution = try resolution.fallingBack(after: error, strict: strictDevice)
-            backend = try BackendFactory.make(for: resolution.device, workers: workers)
+    /// Starts the lanes `--device` asks for: the CPU lane is ready at once; OpenCL discovery,
+    /// contexts and program builds start now on their own thread (see `LaneStart`).
+    /// - Parameter workers: CPU lane threads (default: one per core).
+    func startLanes(workers: Int?) throws -> LaneStart {
+        guard (1...64).contains(inFlight) else { throw ValidationError("--in-flight takes 1 to 64; \(inFlight) is out of range") }
+        let isa = CPUVectorISA.active(environment: ProcessInfo.processInfo.environment)
+        let cpu = CPUBackend(isa: isa, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount)
+        let wantsCPU = device.contains(.cpu) || device.contains(.auto)
+        // `cpu` alone needs no OpenCL at all: the platforms are not even enumerated (loading the
+        // ICDs and PoCL costs about 50 ms per process).
+        guard device.contains(where: { $0 != .cpu }) else { return LaneStart(cpu: cpu, openCL: nil, waits: false, strict: false) }
+        let specs = device
+        let depth = inFlight
+        let failure = LaneStartFailure()
+        let lane = StartingLane(name: "OpenCL") {
+            var warnings: [String] = []
+            var backends: [ComputeBackend] = []
+            do {
+                let inventory = DeviceInventory.current()
+                let (devices, found) = try DeviceResolver.lanes(for: specs, inventory: inventory)
+                warnings += found
+                if devices.allSatisfy({ $0.openCLDevice == nil }) && !wantsCPU, let note = inventory.note {
+                    warnings.append("sluice: \(note)")
+                }
+                for case .opencl(let device) in devices {
+                    do {
+                        backends.append(try OpenCLBackend(device: device, depth: depth))
+                    } catch {
+                        failure.record(error, device: ComputeDevice.opencl(device))
+                        let reason = String(describing: error).split(separator: "\n").first.map(String.init) ?? ""
+                        warnings.append("sluice: warning: \(ComputeDevice.opencl(device).displayName) failed (\(reason))")
+                    }
+                }
+            } catch {
+                failure.record(error, device: nil)
+            }
+            return (backends, warnings)
         }
-        resolution.warnings.forEach(printError)
-        return (backend, resolution)
+        return LaneStart(cpu: wantsCPU ? cpu : nil, openCL: lane, waits: !wantsCPU || strictDevice, strict: strictDevice,
+                         fallback: cpu, failure: failure)
+    }
+}
+
+/// The first error met while starting OpenCL lanes (a device that matches nothing, a program
+/// that does not build), for the commands that must report it.
+final class LaneStartFailure: @unchecked Sendable {
+    private let lock = NSLock()
+    private var first: (error: Error, device: ComputeDevice?)?
+
+    func record(_ error: Error, device: ComputeDevice?) {
+        lock.lock()
+        if first == nil { first = (error, device) }
+        lock.unlock()
     }
 
-    /// Resolves `--device` for a run: `cpu` needs no OpenCL at all, so the platforms are not
-    /// enumerated (loading the ICDs and PoCL costs about 50 ms per process).
-    func resolveForRun() throws -> DeviceResolution {
-        if device == .cpu {
-            return DeviceResolution(device: .cpu(CPUVectorISA.active(environment: ProcessInfo.processInfo.environment)))
+    var error: (error: Error, device: ComputeDevice?)? {
+        lock.lock()
+        defer { lock.unlock() }
+        return first
+    }
+}
+
+/// The lanes of a run while they start.
+///
+/// With a CPU lane (`auto`, `cpu,…`), the run starts at once and the OpenCL lanes join when
+/// ready; their warnings are printed then. Without one (`gpu`, `opencl…`) or under
+/// `--strict-device`, `lanes()` waits for the start (which overlapped the walk): a selection
+/// error is exit 2, and no usable device means the CPU lane with a warning containing
+/// "fallback" (or exit 2 under `--strict-device`).
+struct LaneStart {
+    let cpu: CPUBackend?
+    let openCL: StartingLane?
+    let waits: Bool
+    let strict: Bool
+    var fallback: CPUBackend?
+    var failure: LaneStartFailure?
+
+    init(cpu: CPUBackend?, openCL: StartingLane?, waits: Bool, strict: Bool, fallback: CPUBackend? = nil,
+         failure: LaneStartFailure? = nil) {
+        self.cpu = cpu
+        self.openCL = openCL
+        self.waits = waits
+        self.strict = strict
+        self.fallback = fallback
+        self.failure = failure
+    }
+
+    /// Whether OpenCL lanes were asked for (they change the reader default).
+    var hasOpenCL: Bool { openCL != nil }
+
+    /// The lanes for the pipeline, and the warnings printed on the way.
+    func lanes() throws -> (lanes: [PipelineLane], warnings: [String]) {
+        guard let openCL else { return ([.ready(cpu!)], []) }
+        guard waits else { return ([.ready(cpu!), .starting(openCL)], []) }
+        let (backends, warnings) = openCL.wait()
+        if let (error, device) = failure?.error {
+            if let selection = error as? DeviceSelectionError { throw selection }
+            if strict {
+                throw DeviceSelectionError("\(device?.displayName ?? "OpenCL") failed: \(error); --strict-device forbids "
+                                           + "the fallback to the CPU SIMD backend")
+            }
         }
-        return try resolve()
+        var lanes: [PipelineLane] = backends.map { .ready($0) }
+        var printed = warnings
+        if let cpu { lanes.insert(.ready(cpu), at: 0) }
+        if lanes.isEmpty {
+            let isa = fallback!.isa.rawValue
+            if strict {
+                throw DeviceSelectionError("no usable OpenCL device (\(warnings.joined(separator: "; "))); "
+                                           + "--strict-device forbids the fallback to the CPU SIMD backend")
+            }
+            // One line says what went wrong and that the CPU takes over.
+            let fallbackText = "fallback to the CPU SIMD backend (\(isa))"
+            if let last = printed.popLast() {
+                printed.append(last + "; " + fallbackText)
+            } else {
+                printed.append("sluice: warning: no OpenCL device started; " + fallbackText)
+            }
+            lanes = [.ready(fallback!)]
+        }
+        printed.forEach(printError)
+        return (lanes, printed)
+    }
+
+    /// A name for the lanes, known before they all joined (JSON lines carry it).
+    func name(of lanes: [PipelineLane]) -> String {
+        lanes.map { lane -> String in
+            switch lane {
+            case .ready(let backend): return backend.deviceName
+            case .starting(let lane): return lane.name
+            }
+        }.joined(separator: "+")
     }
 }

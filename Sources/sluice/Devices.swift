@@ -7,7 +7,7 @@ import Sluice
 struct Devices: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List OpenCL devices and the CPU SIMD backend.",
-        discussion: "The device that --device (default auto) selects is marked with '*' (JSON: \"selected\": true). "
+        discussion: "The lanes that --device (default auto) selects are marked with '*' (JSON: \"selected\": true). "
             + "Without any OpenCL platform, only the CPU backend is listed.")
 
     @Flag(name: .long, help: "Print a JSON array with one object per device.")
@@ -20,9 +20,18 @@ struct Devices: ParsableCommand {
         let inventory = DeviceInventory.current()
         if let note = inventory.note { printError("sluice: \(note)") }
         for problem in inventory.problems { printError("sluice: warning: \(problem)") }
-        let resolution = try deviceOptions.resolve(inventory: inventory)
-        resolution.warnings.forEach(printError)
-        let records = inventory.records(selecting: resolution.device)
+        var (devices, warnings) = try deviceOptions.resolveLanes(inventory: inventory)
+        if devices.isEmpty && deviceOptions.strictDevice {
+            throw DeviceSelectionError("no OpenCL GPU or accelerator found (\(warnings.joined(separator: "; "))); "
+                                       + "--strict-device forbids the fallback to the CPU SIMD backend")
+        }
+        if devices.isEmpty {
+            // `--device gpu` without a GPU: a run falls back to the CPU SIMD lane.
+            devices = [.cpu(inventory.cpu.isa)]
+            warnings = warnings.map { $0 + "; fallback to the CPU SIMD backend (\(inventory.cpu.isa.rawValue))" }
+        }
+        warnings.forEach(printError)
+        let records = inventory.records(selecting: devices)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -13,19 +13,43 @@ extension SluiceCommand {
             try command.run()
         } catch let error as SetupError {
             printError("sluice: error: \(error.description)")
-            Foundation.exit(2)
+            finish(2)
         } catch let error as OutputError {
             // The results (or the summary file) could not be written: not the same as some
             // files failing (1), nor a usage error (2).
             printError("sluice: error: \(error.description)")
-            Foundation.exit(3)
+            finish(3)
         } catch let error as DeviceSelectionError {
             printError("sluice: error: \(error.message)")
-            Foundation.exit(2)
+            finish(2)
+        } catch let error as LaneSetupError {
+            printError("sluice: error: \(error.message)")
+            finish(2)
         } catch {
-            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
-            printError(fullMessage(for: error))
-            Foundation.exit(2)
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                printError(fullMessage(for: error))
+                finish(2)
+            }
+            if StartingLane.anyRunning {
+                let message = fullMessage(for: error)
+                if !message.isEmpty { printError(message) }
+                finish(code.rawValue)
+            }
+            exit(withError: error)
         }
+        finish(0)
+    }
+
+    /// Exits with `status`. While an OpenCL lane is still starting (a run that ended before its
+    /// device was ready), the process leaves with `_exit` after flushing stdio: the normal exit
+    /// runs the OpenCL libraries' destructors under the thread that is inside them, which
+    /// crashed (SIGSEGV in PoCL's LLVM) on short runs with `--device auto`.
+    static func finish(_ status: Int32) -> Never {
+        if StartingLane.anyRunning {
+            fflush(nil)
+            _exit(status)
+        }
+        Foundation.exit(status)
     }
 }

@@ -51,7 +51,8 @@ struct Run: ParsableCommand {
             help: "Process only shard K of N (K from 0): files whose path hash modulo N is K.")
     var shard: String?
 
-    @Option(name: .long, parsing: .unconditional, help: "Reader threads (default 2, at most \(Run.maximumThreads)).")
+    @Option(name: .long, parsing: .unconditional,
+            help: "Reader threads (default: half the cores, 2 to 16; one per core with OpenCL lanes; at most \(Run.maximumThreads)).")
     var readers: Int?
 
     @Option(name: .long, parsing: .unconditional,
@@ -104,6 +105,14 @@ struct Run: ParsableCommand {
         }
     }
 
+    /// Reader threads when `--readers` is not given, by measurement (docs/performance.md): on 16
+    /// cores std8k on the CPU took 0.57–0.73 s with 1 reader, 0.32–0.39 s with 2, 0.22 s with 4
+    /// and 0.14–0.16 s with 8 or 16, so half the cores, at least 2, at most 16; with OpenCL lanes,
+    /// which compute off the host's cores, one per core (at most 16).
+    static func defaultReaders(cores: Int, withOpenCL: Bool) -> Int {
+        max(2, min(16, withOpenCL ? cores : cores / 2))
+    }
+
     /// Most output bytes per file (`--length`): a digest is held whole until written.
     static let maximumLength = 65536
     /// Most reader or compute threads.
@@ -123,11 +132,15 @@ struct Run: ParsableCommand {
         // Checked before any work: a summary that cannot be written must not cost a whole run.
         let statsFile = try statsJson.map { try StatsFile(creating: RawArguments.recover([$0])[0]) }
         let interrupt = InterruptFlag.install()
-        let (backend, resolution) = try deviceOptions.makeBackend(workers: workers)
-        let batchBytes = Pipeline.roundedBatchBytes(batchSize?.bytes ?? backend.preferredBatchBytes)
-        let leastStaging = UInt64(batchBytes) * UInt64((readers ?? 2) + backend.workerCount + 1)
+        // OpenCL lanes start now, on their own thread, while the files are listed.
+        let start = try deviceOptions.startLanes(workers: workers)
+        let readerCount = readers ?? Run.defaultReaders(cores: ProcessInfo.processInfo.activeProcessorCount,
+                                                         withOpenCL: start.hasOpenCL)
+        let workerCount = workers ?? ProcessInfo.processInfo.activeProcessorCount
+        let batchBytes = Pipeline.roundedBatchBytes(batchSize?.bytes ?? CPUBackend.defaultBatchBytes)
+        let leastStaging = UInt64(batchBytes) * UInt64(readerCount + workerCount + 1)
         if leastStaging > ProcessInfo.processInfo.physicalMemory / 2 {
-            throw SetupError("\((readers ?? 2)) readers and \(backend.workerCount) workers with "
+            throw SetupError("\(readerCount) readers and \(workerCount) workers with "
                              + "\(RunSummary.formatBytes(UInt64(batchBytes))) batches need at least "
                              + "\(RunSummary.formatBytes(leastStaging)) of staging, more than half of this machine's memory: "
                              + "give fewer threads or a smaller --batch-size")
@@ -142,9 +155,10 @@ struct Run: ParsableCommand {
         }
         let listingSeconds = Double(StageClock.now() - listingStarted) / 1e9
 
+        let (lanes, laneWarnings) = try start.lanes()
         var configuration = RunConfiguration()
         configuration.mode = mode
-        configuration.readers = readers ?? 2
+        configuration.readers = readerCount
         configuration.memoryBytes = memory.bytes
         configuration.batchBytes = batchSize?.bytes
         configuration.readStrategy = read.strategy
@@ -154,12 +168,12 @@ struct Run: ParsableCommand {
         let output = Sluice.OutputStream(fd: 1)
         let sink: ResultSink = switch format {
         case .b3sum: B3SumSink(output: output, zero: zero)
-        case .jsonl: JSONLinesSink(output: output, kernel: kernel.rawValue, device: backend.deviceName)
+        case .jsonl: JSONLinesSink(output: output, kernel: kernel.rawValue, device: start.name(of: lanes))
         }
-        let pipeline = Pipeline(catalog: catalog, backend: backend, configuration: configuration, sink: sink,
+        let pipeline = Pipeline(catalog: catalog, lanes: lanes, configuration: configuration, sink: sink,
                                 cancellation: Cancellation(external: { interrupt.isSet }))
         var summary = try pipeline.run()
-        summary.warnings = resolution.warnings
+        summary.warnings = laneWarnings + summary.warnings
         summary.catalogSeconds = listingSeconds
         if !quiet { Diagnostics.write(summary.text) }
         if let statsFile {

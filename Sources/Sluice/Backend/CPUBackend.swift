@@ -11,13 +11,16 @@ public final class CPUBackend: ComputeBackend {
     ///   - batchBytes: staging buffer size; 512 KiB batches in a small pool stay in the caches
     ///     between the reader's copy and the kernel's read (measured against 1–4 MiB,
     ///     docs/performance.md), and still hold 128 files of 4 KiB.
-    public init(isa: CPUVectorISA, workers: Int, batchBytes: Int = 512 << 10) {
+    public init(isa: CPUVectorISA, workers: Int, batchBytes: Int = CPUBackend.defaultBatchBytes) {
         self.isa = isa
         self.workerCount = max(1, workers)
         self.preferredBatchBytes = batchBytes
     }
 
     public var deviceName: String { "cpu:\(isa.rawValue)" }
+
+    /// The CPU lane's batch size unless `--batch-size` says otherwise.
+    public static let defaultBatchBytes = 512 << 10
 
     public func makeStagingBuffer(capacity: Int) -> StagingBuffer { StagingBuffer(capacity: capacity) }
 

@@ -19,8 +19,14 @@ public final class StartingLane: @unchecked Sendable {
     /// found) and warnings to print once (e.g. a device whose program failed to build).
     public init(name: String, start: @escaping @Sendable () -> (backends: [ComputeBackend], warnings: [String])) {
         self.name = name
+        StartingLane.counter.lock()
+        StartingLane.running += 1
+        StartingLane.counter.unlock()
         let thread = Thread { [self] in
             let outcome = start()
+            StartingLane.counter.lock()
+            StartingLane.running -= 1
+            StartingLane.counter.unlock()
             condition.lock()
             backends = outcome.backends
             warnings = outcome.warnings
@@ -33,6 +39,17 @@ public final class StartingLane: @unchecked Sendable {
         // A device start may sit inside a driver for seconds; the process never waits for it
         // at exit, so it is not a joined stage thread.
         thread.start()
+    }
+
+    private static let counter = NSLock()
+    nonisolated(unsafe) private static var running = 0
+
+    /// Whether any lane of the process is still starting (then the process must leave with
+    /// `_exit`: see the CLI's `finish`).
+    public static var anyRunning: Bool {
+        counter.lock()
+        defer { counter.unlock() }
+        return running > 0
     }
 
     /// Whether the start has finished.

@@ -76,13 +76,16 @@ extension DeviceInventory {
     /// The rows of `sluice devices`: every OpenCL device, then the CPU backend, with `selected`
     /// marking the device `selection` resolved to (none when `nil`).
     public func records(selecting selection: ComputeDevice?) -> [DeviceRecord] {
+        records(selecting: selection.map { [$0] } ?? [])
+    }
+
+    /// Every device, those in `selection` (the lanes of a run) marked.
+    public func records(selecting selection: [ComputeDevice]) -> [DeviceRecord] {
         var rows = openCL.map { entry -> DeviceRecord in
-            var chosen = false
-            if case .opencl(let device)? = selection { chosen = device.id == entry.device.id }
+            let chosen = selection.contains { $0.openCLDevice?.id == entry.device.id }
             return DeviceRecord(entry, selected: chosen)
         }
-        var cpuChosen = false
-        if case .cpu? = selection { cpuChosen = true }
+        let cpuChosen = selection.contains { if case .cpu = $0 { return true } else { return false } }
         rows.append(DeviceRecord(cpu, selected: cpuChosen))
         return rows
     }

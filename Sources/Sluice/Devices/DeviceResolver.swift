@@ -46,3 +46,48 @@ public enum DeviceResolver {
         }
     }
 }
+
+extension DeviceResolver {
+    /// The lanes a `--device` list asks for, in order, each device once:
+    /// - `cpu`: the CPU SIMD lane.
+    /// - `auto`: the CPU lane and one lane per OpenCL GPU or accelerator (CPU-type OpenCL
+    ///   devices such as PoCL's are left out: the CPU lane already has those cores, faster).
+    /// - `gpu`: one lane per OpenCL GPU or accelerator (none found: no lane, and a warning).
+    /// - `opencl[:P[:D]]`: the first matching OpenCL device; none is a `DeviceSelectionError`.
+    public static func lanes(for specs: [DeviceSpec], inventory: DeviceInventory = .current())
+        throws -> (devices: [ComputeDevice], warnings: [String])
+    {
+        var devices: [ComputeDevice] = []
+        var warnings: [String] = []
+        func add(_ device: ComputeDevice) {
+            let present = devices.contains { existing in
+                switch (existing, device) {
+                case (.cpu, .cpu): return true
+                case (.opencl(let a), .opencl(let b)): return a.id == b.id
+                default: return false
+                }
+            }
+            if !present { devices.append(device) }
+        }
+        let gpus = inventory.openCL.filter(\.isGPUOrAccelerator).map { ComputeDevice.opencl($0.device) }
+        for spec in specs {
+            switch spec {
+            case .cpu:
+                add(.cpu(inventory.cpu.isa))
+            case .auto:
+                add(.cpu(inventory.cpu.isa))
+                gpus.forEach(add)
+            case .gpu:
+                if gpus.isEmpty {
+                    let reason = inventory.note
+                        ?? "only " + inventory.openCL.map { "\($0.index) \($0.name) (\($0.type))" }.joined(separator: ", ")
+                    warnings.append("sluice: warning: no OpenCL GPU found (\(reason))")
+                }
+                gpus.forEach(add)
+            case .opencl:
+                add(try resolve(spec, strict: true, inventory: inventory).device)
+            }
+        }
+        return (devices, warnings)
+    }
+}

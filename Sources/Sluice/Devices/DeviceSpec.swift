@@ -48,6 +48,22 @@ public enum DeviceSpec: Equatable, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+extension DeviceSpec {
+    /// Parses a `--device` list: one spec, or several joined by commas (`cpu,opencl`,
+    /// `cpu,opencl:0:0,opencl:1:0`), each a lane of the run.
+    public static func list(parsing text: String) throws -> [DeviceSpec] {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        guard !parts.isEmpty, !parts.contains(where: { $0.trimmingWhitespace().isEmpty }) else {
+            throw DeviceSelectionError("invalid device list '\(text)'; give devices joined by commas, each one of: \(validChoices)")
+        }
+        return try parts.map { try DeviceSpec(parsing: String($0)) }
+    }
+}
+
+extension Substring {
+    func trimmingWhitespace() -> String { String(self).trimmingWhitespace() }
+}
+
 extension String {
     func trimmingWhitespace() -> String {
         String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
