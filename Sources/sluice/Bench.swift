@@ -24,8 +24,8 @@ struct BenchCorpora: ParsableCommand {
     @Option(name: .long, help: "Comma-separated corpora: std8k, tiny, huge.")
     var corpus: String = "std8k,tiny,huge"
 
-    @Option(name: .long, help: "Comma-separated sluice devices to time (e.g. cpu,opencl).")
-    var devices: String = "cpu"
+    @Option(name: .long, help: "The --device values to time, separated by spaces; each may be a lane list (e.g. \"cpu auto gpu cpu,opencl\").")
+    var devices: String = "cpu auto gpu"
 
     @Option(name: .customLong("repeat"), help: "Timed repetitions per tool (after one warm-up).")
     var repetitions: Int = 3
@@ -55,7 +55,7 @@ struct BenchCorpora: ParsableCommand {
             try Data(corpus.files.map { root.appendingPathComponent($0.path).path }.joined(separator: "\u{0}").utf8)
                 .write(to: list)
             let batch = max(1, (corpus.files.count + cores * 4 - 1) / (cores * 4))
-            var tools: [(String, String)] = devices.split(separator: ",").map { device in
+            var tools: [(String, String)] = devices.split(whereSeparator: { $0 == " " || $0 == ";" }).map { device in
                 ("sluice --device \(device)", "\(quote(me)) run --device \(device) -q \(sluiceOptions) \(quote(root.path))")
             }
             if Self.onPath("b3sum") {

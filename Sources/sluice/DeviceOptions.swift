@@ -19,8 +19,8 @@ struct DeviceOptions: ParsableArguments {
     @Flag(name: .long, help: "Fail (exit 2) instead of falling back to the CPU SIMD backend when the requested device is missing or fails.")
     var strictDevice = false
 
-    @Option(name: .long, help: "Submissions in flight per OpenCL lane (default 3).")
-    var inFlight: Int = 3
+    @Option(name: .long, help: "Submissions in flight per OpenCL lane (default 3 on GPUs; CPU devices such as PoCL's keep at most 2).")
+    var inFlight: Int?
 
     /// The lanes `--device` selects, for `sluice devices`; warnings are the caller's to print.
     func resolveLanes(inventory: DeviceInventory = .current()) throws -> (devices: [ComputeDevice], warnings: [String]) {
@@ -31,7 +31,9 @@ struct DeviceOptions: ParsableArguments {
     /// contexts and program builds start now on their own thread (see `LaneStart`).
     /// - Parameter workers: CPU lane threads (default: one per core).
     func startLanes(workers: Int?) throws -> LaneStart {
-        guard (1...64).contains(inFlight) else { throw ValidationError("--in-flight takes 1 to 64; \(inFlight) is out of range") }
+        if let inFlight, !(1...64).contains(inFlight) {
+            throw ValidationError("--in-flight takes 1 to 64; \(inFlight) is out of range")
+        }
         let isa = CPUVectorISA.active(environment: ProcessInfo.processInfo.environment)
         let cpu = CPUBackend(isa: isa, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount)
         let wantsCPU = device.contains(.cpu) || device.contains(.auto)
@@ -40,12 +42,29 @@ struct DeviceOptions: ParsableArguments {
         guard device.contains(where: { $0 != .cpu }) else { return LaneStart(cpu: cpu, openCL: nil, waits: false, strict: false) }
         let specs = device
         let depth = inFlight
+        // auto and gpu look for GPUs only: CPU-only OpenCL implementations are not even loaded.
+        var filter = GPUVendorFilter.Outcome.unchanged
+        if specs.allSatisfy({ $0 == .cpu || $0 == .auto || $0 == .gpu }) { filter = GPUVendorFilter.restrict() }
+        if case .noGPUImplementation(let skipped) = filter {
+            if wantsCPU { return LaneStart(cpu: cpu, openCL: nil, waits: false, strict: false) }
+            let reason = "the only OpenCL implementations installed drive the CPU: \(skipped.joined(separator: ", "))"
+            if strictDevice {
+                throw DeviceSelectionError("no OpenCL GPU or accelerator found (\(reason)); "
+                                           + "--strict-device forbids the fallback to the CPU SIMD backend")
+            }
+            var start = LaneStart(cpu: cpu, openCL: nil, waits: false, strict: false)
+            start.warnings = ["sluice: warning: no OpenCL GPU found (\(reason)); fallback to the CPU SIMD backend (\(isa.rawValue))"]
+            return start
+        }
         let failure = LaneStartFailure()
+        let restrictedFolder: String? = if case .restricted(_, let folder) = filter { folder } else { nil }
         let lane = StartingLane(name: "OpenCL") {
             var warnings: [String] = []
             var backends: [ComputeBackend] = []
             do {
                 let inventory = DeviceInventory.current()
+                // The loader has read the private vendor folder; it is not needed any more.
+                if let restrictedFolder { try? FileManager.default.removeItem(atPath: restrictedFolder) }
                 let (devices, found) = try DeviceResolver.lanes(for: specs, inventory: inventory)
                 warnings += found
                 if devices.allSatisfy({ $0.openCLDevice == nil }) && !wantsCPU, let note = inventory.note {
@@ -103,6 +122,8 @@ struct LaneStart {
     let strict: Bool
     var fallback: CPUBackend?
     var failure: LaneStartFailure?
+    /// Warnings known before any lane started (printed by `lanes()`).
+    var warnings: [String] = []
 
     init(cpu: CPUBackend?, openCL: StartingLane?, waits: Bool, strict: Bool, fallback: CPUBackend? = nil,
          failure: LaneStartFailure? = nil) {
@@ -119,7 +140,10 @@ struct LaneStart {
 
     /// The lanes for the pipeline, and the warnings printed on the way.
     func lanes() throws -> (lanes: [PipelineLane], warnings: [String]) {
-        guard let openCL else { return ([.ready(cpu!)], []) }
+        guard let openCL else {
+            warnings.forEach(printError)
+            return ([.ready(cpu!)], warnings)
+        }
         guard waits else { return ([.ready(cpu!), .starting(openCL)], []) }
         let (backends, warnings) = openCL.wait()
         if let (error, device) = failure?.error {

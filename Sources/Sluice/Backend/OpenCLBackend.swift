@@ -21,9 +21,14 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
     public let deviceName: String
     /// Longest wait for one batch before the device is declared hung.
     public var batchDeadline: Duration = .seconds(120)
+    /// The most of the time a CPU-type OpenCL lane computes when other lanes run beside it.
+    public static let hostShareBesideOtherLanes = 0.1
+
     /// Submissions in flight on the device, each with its own queue and device buffers: while
     /// one computes, the next uploads and the one before reads its records back.
     public let depth: Int
+    /// Whether the device is a GPU or accelerator (not a CPU-type OpenCL device such as PoCL's).
+    public let isGPU: Bool
     private let laneLock = NSLock()
     private var othersRemain = false
     private var otherLanesRemain: Bool {
@@ -52,12 +57,18 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
     /// - Parameters:
     ///   - fullChunksPerWorkItem: 1 or 8; nil chooses by device type (tests force each variant).
     ///   - warnings: receives the one-line warning if the run falls back to the CPU.
-    public init(device: Device, fullChunksPerWorkItem: Int? = nil, depth: Int = 3,
+    public init(device: Device, fullChunksPerWorkItem: Int? = nil, depth: Int? = nil,
                 fallbackISA: CPUVectorISA = CPUVectorISA.active(environment: ProcessInfo.processInfo.environment),
                 warnings: @escaping (String) -> Void = { Diagnostics.line($0) }) throws {
         self.device = device
-        precondition(depth >= 1, "at least one submission in flight")
-        self.depth = depth
+        // Trap: PoCL 3.1 aborts now and then with three queues in flight on its CPU device
+        // ("pocl_release_dlhandle_cache: Assertion `found->ref_count > 0' failed": 3 of 20 std8k
+        // runs, none of 40 with two), so CPU-type devices keep at most two.
+        let isGPU = try device.isGPUOrAccelerator
+        self.isGPU = isGPU
+        let wantedDepth = depth ?? (isGPU ? 3 : 2)
+        precondition(wantedDepth >= 1, "at least one submission in flight")
+        self.depth = isGPU ? wantedDepth : min(2, wantedDepth)
         self.fullChunksPerWorkItem = try fullChunksPerWorkItem ?? (device.isGPUOrAccelerator ? 1 : 8)
         precondition([1, 8].contains(self.fullChunksPerWorkItem), "fullChunksPerWorkItem must be 1 or 8")
         entry = try ProgramCache.shared.entry(for: device, kernelSource: "blake3")
@@ -94,6 +105,7 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
         // The device is busy while at least one submission is in flight; with several in flight
         // their times overlap, so busy time is measured from the first submission to the last completion.
         var busySince: UInt64 = 0
+        var busySinceSubmission: UInt64 = 0
         func bytes(_ group: [StagingBuffer]) -> UInt64 { group.reduce(0) { $0 + UInt64($1.used) } }
         func recordBusy(_ group: [StagingBuffer]) {
             let now = StageClock.now()
@@ -155,7 +167,17 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
 
         /// The next submission: one batch, plus those already queued while they fit in
         /// `preferredBatchBytes`, when other lanes run beside this one (their small batches are gathered).
-        let gathers = otherLanesRemain
+        // A CPU-type OpenCL device (PoCL) beside other lanes computes on the cores the CPU SIMD
+        // lane uses, each core-second several times less efficiently (docs/performance.md): it
+        // takes one batch at a time and rests after each, so that it keeps at most
+        // `hostShareBesideOtherLanes` of the time.
+        let throttled = otherLanesRemain && !isGPU
+        let activeDepth = throttled ? 1 : depth
+        let gathers = otherLanesRemain && !throttled
+        func rest(after busy: Double) {
+            let until = StageClock.now() + UInt64(busy * (1 / Self.hostShareBesideOtherLanes - 1) * 1e9)
+            while StageClock.now() < until && !batches.isFinished { usleep(2000) }
+        }
         func nextGroup() -> [StagingBuffer]? {
             guard let first = pending.isEmpty ? batches.pop() : batches.tryPop() else { return nil }
             var group = [first]
@@ -185,7 +207,10 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
                 computeOnCPU(group)
                 continue
             }
-            if pending.count == depth { completeOldest() }
+            if pending.count == activeDepth {
+                completeOldest()
+                if throttled { rest(after: Double(StageClock.now() - busySinceSubmission) / 1e9) }
+            }
             if fallback != nil {
                 computeOnCPU(group)
                 continue
@@ -196,6 +221,7 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
                 if case .submit(let n) = faultInjection, n == submissions {
                     throw OpenCLError(code: CL_OUT_OF_RESOURCES, function: "clEnqueueNDRangeKernel (simulated)")
                 }
+                busySinceSubmission = StageClock.now()
                 let done = try slots[nextSlot].submit(group, mode: mode)
                 pending.append((nextSlot, group, done))
                 nextSlot = (nextSlot + 1) % depth
@@ -209,7 +235,10 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
 
 extension OpenCLBackend: ComputeLaneShape {
     public var isHostCPU: Bool { false }
-    public var providesStaging: Bool { true }
+    /// Pinned staging is what a GPU's DMA wants; a CPU-type device beside other lanes reads host
+    /// memory anyway, and switching the pool to its buffers only cost time (measured: part of
+    /// the 0.15–0.3 CPU-seconds a PoCL lane added to a 2 GiB CPU run).
+    public var providesStaging: Bool { isGPU || !otherLanesRemain }
     /// `depth` submissions; beside other lanes, each gathers up to `preferredBatchBytes` of the
     /// run's smaller buffers.
     public func buffersInFlight(bufferBytes: Int) -> Int {

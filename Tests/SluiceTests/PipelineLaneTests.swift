@@ -1,0 +1,150 @@
+import Foundation
+import XCTest
+@testable import Sluice
+
+/// Several compute lanes in one run: the CPU lane beside an OpenCL (PoCL) lane, ready at once
+/// or joining late, a lane that never joins, and a lane whose device fails. Every mix must give
+/// b3sum's digests for every file.
+final class PipelineLaneTests: XCTestCase {
+    /// A CPU lane slowed down per batch, so that a slower lane beside it surely gets work.
+    private final class SlowCPULane: ComputeBackend, @unchecked Sendable {
+        let inner: CPUBackend
+        init(_ inner: CPUBackend) { self.inner = inner }
+        var deviceName: String { inner.deviceName }
+        var workerCount: Int { inner.workerCount }
+        var preferredBatchBytes: Int { inner.preferredBatchBytes }
+        func makeStagingBuffer(capacity: Int) -> StagingBuffer { inner.makeStagingBuffer(capacity: capacity) }
+        func runWorker(index: Int, mode: BLAKE3Mode, batches: BoundedQueue<StagingBuffer>,
+                       deliver: (ComputedBatch) -> Void, recycle: (StagingBuffer) -> Void, clock: StageClock) throws {
+            let slowed = BoundedQueue<StagingBuffer>(capacity: 1)
+            let feeder = Thread {
+                while let batch = batches.pop() {
+                    usleep(20_000)
+                    slowed.push(batch)
+                }
+                slowed.close()
+            }
+            feeder.start()
+            inner.runWorker(index: index, mode: mode, batches: slowed, deliver: deliver, recycle: recycle, clock: clock)
+        }
+    }
+
+    private func corpus(_ scratch: ScratchDirectory) throws -> (paths: [RawPath], expected: [String: String]) {
+        var paths: [RawPath] = []
+        for (number, size) in [0, 1, 1023, 1024, 1025, 65_536, 65_537, 300_000, 1 << 20, 3 << 20 | 77].enumerated() {
+            paths.append(try scratch.writeRandom("f\(number)", size: size))
+        }
+        for number in 0..<200 { paths.append(try scratch.writeRandom("small\(number)", size: 37 * number)) }
+        let expected = ChecksumLines.digests(try Subprocess.b3sum(paths.map(\.description)).stdout)
+        XCTAssertEqual(expected.count, paths.count)
+        return (paths, expected)
+    }
+
+    private func run(_ paths: [RawPath], lanes: [PipelineLane],
+                     _ configure: (inout RunConfiguration) -> Void = { _ in }) throws -> ([FileResult], RunSummary) {
+        let catalog = try Catalog.build(paths: paths, options: CatalogOptions())
+        var configuration = RunConfiguration()
+        configuration.batchBytes = 64 << 10
+        configure(&configuration)
+        let sink = CollectingSink()
+        let summary = try Pipeline(catalog: catalog, lanes: lanes, configuration: configuration, sink: sink).run()
+        return (sink.results, summary)
+    }
+
+    private func assertDigests(_ results: [FileResult], _ expected: [String: String], _ label: String,
+                               file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(results.count, expected.count, label, file: file, line: line)
+        let wrong = results.filter { $0.hexDigest != expected[$0.path.description] }
+        XCTAssertTrue(wrong.isEmpty, "\(label): \(wrong.count) digests differ, e.g. \(wrong.first.map { "\($0.path)" } ?? "")",
+                      file: file, line: line)
+    }
+
+    private func poclBackend() throws -> OpenCLBackend {
+        guard let entry = DeviceInventory.current().openCL.first else { throw XCTSkip("no OpenCL device") }
+        return try OpenCLBackend(device: entry.device, warnings: { OpenCLFallbackLog.shared.append($0) })
+    }
+
+    private func cpu() -> CPUBackend {
+        CPUBackend(isa: CPUVectorISA.active(environment: ProcessInfo.processInfo.environment), workers: 2, batchBytes: 64 << 10)
+    }
+
+    func testCPUAndOpenCLLanesTogetherMatchB3sumAndBothCompute() throws {
+        let scratch = try ScratchDirectory()
+        let (paths, expected) = try corpus(scratch)
+        let (results, summary) = try run(paths, lanes: [.ready(SlowCPULane(cpu())), .ready(try poclBackend())])
+        assertDigests(results, expected, "cpu + opencl")
+        XCTAssertEqual(summary.lanes.count, 2)
+        XCTAssertTrue(summary.lanes.allSatisfy { $0.batches > 0 && $0.bytes > 0 }, "both lanes computed: \(summary.lanes)")
+        let hashed = results.reduce(UInt64(0)) { $0 + $1.size }
+        // Staged bytes: every file's bytes once, plus at most 63 bytes of alignment before each.
+        let staged = summary.lanes.reduce(UInt64(0)) { $0 + $1.bytes }
+        XCTAssertGreaterThanOrEqual(staged, hashed, "every byte was computed by a lane")
+        XCTAssertLessThanOrEqual(staged, hashed + 64 * UInt64(results.count), "no batch was computed twice")
+        XCTAssertEqual(summary.stages.first { $0.name == "compute" }?.threads, 3)
+        XCTAssertTrue(summary.device.contains("cpu:") && summary.device.contains("opencl:"), summary.device)
+    }
+
+    func testOpenCLLaneThatStartsLateJoinsTheCPULane() throws {
+        let scratch = try ScratchDirectory()
+        let (paths, expected) = try corpus(scratch)
+        let backend = try poclBackend()
+        let release = DispatchSemaphore(value: 0)
+        let lane = StartingLane(name: "OpenCL (test)") {
+            release.wait()
+            return ([backend], [])
+        }
+        // The CPU lane starts alone; the OpenCL lane becomes ready shortly after.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.05) { release.signal() }
+        let (results, summary) = try run(paths, lanes: [.ready(SlowCPULane(cpu())), .starting(lane)])
+        assertDigests(results, expected, "cpu, then opencl")
+        XCTAssertEqual(summary.lanes.count, 2, "\(summary.lanes)")
+        let joined = try XCTUnwrap(summary.lanes.first { $0.device.hasPrefix("opencl:") })
+        XCTAssertGreaterThan(joined.startSeconds, 0.04)
+        XCTAssertGreaterThan(joined.batches, 0)
+    }
+
+    func testRunThatEndsBeforeALaneIsReadyDoesNotWaitForIt() throws {
+        let scratch = try ScratchDirectory()
+        let (paths, expected) = try corpus(scratch)
+        let release = DispatchSemaphore(value: 0)
+        let lane = StartingLane(name: "never ready") {
+            release.wait()
+            return ([], [])
+        }
+        defer { release.signal() }
+        let started = Date()
+        let outcome = withDeadline(seconds: 30) { [self] in try run(paths, lanes: [.ready(cpu()), .starting(lane)]) }
+        let (results, summary) = try XCTUnwrap(outcome)
+        assertDigests(results, expected, "cpu while the other lane never starts")
+        XCTAssertEqual(summary.lanes.map(\.device), [cpu().deviceName])
+        XCTAssertFalse(lane.isFinished, "the run ended without its start")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 25)
+    }
+
+    func testLaneThatFindsNoDeviceLeavesTheRunToTheOthers() throws {
+        let scratch = try ScratchDirectory()
+        let (paths, expected) = try corpus(scratch)
+        let lane = StartingLane(name: "nothing found") { ([], ["sluice: warning: test lane found nothing"]) }
+        _ = lane.wait()
+        let (results, summary) = try run(paths, lanes: [.ready(cpu()), .starting(lane)])
+        assertDigests(results, expected, "cpu with an empty lane")
+        XCTAssertEqual(summary.lanes.count, 1)
+        XCTAssertTrue(summary.warnings.contains("sluice: warning: test lane found nothing"), "\(summary.warnings)")
+    }
+
+    func testOpenCLLaneThatFailsLeavesAndTheCPULaneFinishes() throws {
+        let scratch = try ScratchDirectory()
+        let (paths, expected) = try corpus(scratch)
+        for fault in [OpenCLBackend.FaultInjection.submit(2), .wait(1)] {
+            let backend = try poclBackend()
+            backend.faultInjection = fault
+            _ = OpenCLFallbackLog.shared.drain()
+            let (results, summary) = try run(paths, lanes: [.ready(SlowCPULane(cpu())), .ready(backend)])
+            assertDigests(results, expected, "cpu + failing opencl (\(fault))")
+            let warnings = OpenCLFallbackLog.shared.drain()
+            XCTAssertEqual(warnings.count, 1, "\(fault): \(warnings)")
+            XCTAssertTrue(warnings.first?.contains("the other lanes take the remaining batches") == true, "\(warnings)")
+            XCTAssertEqual(summary.filesFailed, 0)
+        }
+    }
+}
