@@ -41,8 +41,8 @@ struct Run: ParsableCommand {
     @Flag(name: [.customShort("L"), .long], help: "Follow symbolic links met while walking directories (loops are detected).")
     var follow = false
 
-    @Option(name: .long, help: "Processing order: size (largest first), path or given.")
-    var order: CatalogOrder = .size
+    @Option(name: .long, help: "Processing order: given (arguments and walk order, read while the walk goes on; the default), size (largest first) or path; size and path list every file before the first read.")
+    var order: CatalogOrder = .given
 
     @Flag(name: .long, help: "Print results in the given order of the files instead of as they complete.")
     var ordered = false
@@ -146,14 +146,27 @@ struct Run: ParsableCommand {
                              + "give fewer threads or a smaller --batch-size")
         }
 
-        let catalog: Catalog
-        let listingStarted = StageClock.now()
+        // In given order the readers start while the walk goes on; size and path order need the
+        // whole list first.
+        let stream: CatalogStream
+        var walkThread: Thread?
         do {
-            catalog = try Catalog.build(paths: RawArguments.recover(paths), options: catalogOptions)
+            if order == .given {
+                stream = CatalogStream(shard: catalogOptions.shard)
+                let walk = try Catalog.walk(paths: RawArguments.recover(paths), options: catalogOptions, into: stream)
+                let thread = Thread { walk() }
+                thread.name = "sluice-walk"
+                thread.start()
+                walkThread = thread
+            } else {
+                let listingStarted = StageClock.now()
+                let catalog = try Catalog.build(paths: RawArguments.recover(paths), options: catalogOptions)
+                stream = CatalogStream(catalog: catalog, listingSeconds: Double(StageClock.now() - listingStarted) / 1e9)
+            }
         } catch {
             throw SetupError("\(error)")
         }
-        let listingSeconds = Double(StageClock.now() - listingStarted) / 1e9
+        _ = walkThread
 
         let (lanes, laneWarnings) = try start.lanes()
         var configuration = RunConfiguration()
@@ -170,11 +183,11 @@ struct Run: ParsableCommand {
         case .b3sum: B3SumSink(output: output, zero: zero)
         case .jsonl: JSONLinesSink(output: output, kernel: kernel.rawValue, device: start.name(of: lanes))
         }
-        let pipeline = Pipeline(catalog: catalog, lanes: lanes, configuration: configuration, sink: sink,
+        let pipeline = Pipeline(stream: stream, lanes: lanes, configuration: configuration, sink: sink,
                                 cancellation: Cancellation(external: { interrupt.isSet }))
         var summary = try pipeline.run()
         summary.warnings = laneWarnings + summary.warnings
-        summary.catalogSeconds = listingSeconds
+        summary.catalogSeconds = stream.listingSeconds
         if !quiet { Diagnostics.write(summary.text) }
         if let statsFile {
             let encoder = JSONEncoder()

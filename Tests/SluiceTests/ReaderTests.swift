@@ -357,7 +357,7 @@ final class ReadPlanTests: XCTestCase {
         let sizes: [UInt64] = [0, 10, UInt64(2 * unit), UInt64(2 * unit + 1), UInt64(5 * unit)]
         let jobs = sizes.enumerated().map { FileJob(index: $0.offset, path: RawPath(bytes: Array("f\($0.offset)".utf8)),
                                                      size: $0.element, mtimeNanoseconds: 0, device: 0, inode: UInt64($0.offset)) }
-        let plan = ReadPlan(jobs: jobs, rangeBytes: 2 * unit)
+        let plan = ReadPlan(stream: CatalogStream(catalog: Catalog(jobs: jobs, problems: [])), rangeBytes: 2 * unit)
         var tasks: [(Int, Range<UInt64>?)] = []
         var files: [Int: SharedFile] = [:]
         while let task = plan.next() {

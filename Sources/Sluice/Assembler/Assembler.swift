@@ -3,27 +3,27 @@
 ///
 /// Runs on one thread; everything it owns is touched only there.
 public final class Assembler {
-    private let jobs: [FileJob]
+    private let stream: CatalogStream
     private let mode: BLAKE3Mode
-    private var assemblies: [BLAKE3FileAssembly?]
-    private var ended: [Bool]
-    private var failed: [Bool]
-    /// Each file's length: its listed size unless the reader measured another.
-    private var sizes: [UInt64]
+    /// Files with partials or an end seen, by position; removed when the file's result is out,
+    /// so memory follows the files in flight, not the corpus.
+    private var assemblies: [Int: BLAKE3FileAssembly] = [:]
+    private var ended: Set<Int> = []
+    private var failed: Set<Int> = []
+    /// Files whose length is not their listed size (the reader measured another).
+    private var sizes: [Int: UInt64] = [:]
     private let emit: (FileResult) -> Void
     /// Assembler-stage totals.
     public let clock = StageClock(name: "assemble", threads: 1)
 
     /// - Parameter emit: receives each file's result, in completion order.
-    public init(jobs: [FileJob], mode: BLAKE3Mode, emit: @escaping (FileResult) -> Void) {
-        self.jobs = jobs
+    public init(stream: CatalogStream, mode: BLAKE3Mode, emit: @escaping (FileResult) -> Void) {
+        self.stream = stream
         self.mode = mode
-        assemblies = Array(repeating: nil, count: jobs.count)
-        ended = Array(repeating: false, count: jobs.count)
-        failed = Array(repeating: false, count: jobs.count)
-        sizes = jobs.map(\.size)
         self.emit = emit
     }
+
+    private func size(of position: Int) -> UInt64 { sizes[position] ?? stream.job(at: position).size }
 
     /// Adds a computed batch's partials.
     public func accept(_ batch: ComputedBatch) {
@@ -31,11 +31,12 @@ public final class Assembler {
         batch.records.withUnsafeBufferPointer { records in
             for (index, subtree) in batch.subtrees.enumerated() {
                 let position = subtree.fileIndex
-                guard !failed[position] else { continue }
+                guard !failed.contains(position) else { continue }
+                let record = records.baseAddress! + index * BLAKE3PartialRecords.stride
                 if assemblies[position] == nil {
-                    assemblies[position] = BLAKE3FileAssembly(fileSize: sizes[position])
+                    assemblies[position] = BLAKE3FileAssembly(fileSize: size(of: position))
                 }
-                assemblies[position]!.add(subtree, record: records.baseAddress! + index * BLAKE3PartialRecords.stride)
+                assemblies[position]!.add(subtree, record: record)
                 finishIfComplete(position)
             }
         }
@@ -48,22 +49,27 @@ public final class Assembler {
         case .measured(let position, let size):
             sizes[position] = size
         case .ended(let position, let problem?):
-            failed[position] = true
+            // Partials of it that arrive later are dropped: it stays marked until the run ends.
+            failed.insert(position)
             assemblies[position] = nil
-            let job = jobs[position]
+            sizes[position] = nil
+            let job = stream.job(at: position)
             emit(FileResult(index: job.index, path: job.path, size: job.size, digest: nil, problem: problem))
         case .ended(let position, nil):
-            ended[position] = true
-            if assemblies[position] == nil { assemblies[position] = BLAKE3FileAssembly(fileSize: sizes[position]) }
+            ended.insert(position)
+            if assemblies[position] == nil { assemblies[position] = BLAKE3FileAssembly(fileSize: size(of: position)) }
             finishIfComplete(position)
         }
     }
 
     private func finishIfComplete(_ position: Int) {
-        guard ended[position], assemblies[position]?.isComplete == true else { return }
+        guard ended.contains(position), assemblies[position]?.isComplete == true else { return }
         let digest = assemblies[position]!.finalize(mode: mode)
+        let length = size(of: position)
         assemblies[position] = nil
-        let job = jobs[position]
-        emit(FileResult(index: job.index, path: job.path, size: sizes[position], digest: digest, problem: nil))
+        ended.remove(position)
+        sizes[position] = nil
+        let job = stream.job(at: position)
+        emit(FileResult(index: job.index, path: job.path, size: length, digest: digest, problem: nil))
     }
 }

@@ -46,6 +46,29 @@ public struct Catalog: Sendable {
         return Catalog(jobs: jobs, problems: problems)
     }
 
+    /// Walks `paths` (then `options.filesFrom`) into `stream` in given order, closing it at the
+    /// end; for a run whose readers start while the walk goes on (`options.order` is ignored:
+    /// a stream is in given order). The `--files-from` list is read first, here.
+    /// - Throws: `CatalogSetupError` only when the `--files-from` list cannot be read (the stream
+    ///   is then left open: the caller does not run).
+    public static func walk(paths: [RawPath], options: CatalogOptions, into stream: CatalogStream) throws -> () -> Void {
+        var arguments = paths
+        if let list = options.filesFrom {
+            arguments += try FilesFromList.read(from: list, nulSeparated: options.filesFromNulSeparated)
+        }
+        let follow = options.follow
+        return {
+            let started = StageClock.now()
+            var walker = DirectoryWalker(follow: follow)
+            walker.stream = stream
+            for argument in arguments {
+                walker.visit(argument: argument)
+                walker.flush()
+            }
+            stream.close(listingSeconds: Double(StageClock.now() - started) / 1e9)
+        }
+    }
+
     /// Puts jobs in `order`; every order is total, so the result is deterministic.
     static func sort(_ jobs: inout [FileJob], by order: CatalogOrder) {
         switch order {

@@ -26,6 +26,18 @@ struct DirectoryWalker {
     /// remove or replace a directory in the middle of a walk. `nil` in production.
     var beforeOpeningDirectory: ((RawPath) -> Void)?
 
+    /// Where found files and problems go as each directory is read, for readers that start
+    /// before the walk ends; nil keeps them in `files` and `problems`.
+    var stream: CatalogStream?
+
+    /// Hands what was found so far to `stream` (if any).
+    mutating func flush() {
+        guard let stream, !(files.isEmpty && problems.isEmpty) else { return }
+        stream.append(files: files, problems: problems)
+        files.removeAll(keepingCapacity: true)
+        problems.removeAll(keepingCapacity: true)
+    }
+
     init(follow: Bool) { self.follow = follow }
 
     /// Lists one argument: a regular file becomes a job, a directory is walked, anything else is
@@ -89,6 +101,7 @@ struct DirectoryWalker {
         while !stack.isEmpty {
             guard let entry = stack[stack.count - 1].pending.popLast() else {
                 ancestors.remove(stack.removeLast().identity)
+                flush()
                 continue
             }
             let path = stack[stack.count - 1].path.appending(Array(entry.terminatedName.dropLast()))
@@ -104,9 +117,13 @@ struct DirectoryWalker {
                         // A link (or bind mount) back to a directory we are inside: stop here.
                         let message = viaSymlink ? "symlink loop" : "directory loop"
                         problems.append(FileProblem(path: path, kind: .skipped, message: message))
-                    } else if let frame = read(directory: path, expected: status.identity, followLastLink: viaSymlink) {
-                        stack.append(frame)
-                        ancestors.insert(frame.identity)
+                    } else {
+                        // What is above this directory in walk order is complete: hand it out.
+                        flush()
+                        if let frame = read(directory: path, expected: status.identity, followLastLink: viaSymlink) {
+                            stack.append(frame)
+                            ancestors.insert(frame.identity)
+                        }
                     }
                 case .symbolicLink:
                     problems.append(FileProblem(path: path, kind: .skipped, message: "symbolic link not followed"))

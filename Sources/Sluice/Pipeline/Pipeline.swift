@@ -11,21 +11,30 @@ public enum PipelineLane: Sendable {
 /// partials, the assembler finalizes files, the writer emits results. Queues between stages are
 /// bounded; the buffer pool bounds memory.
 public final class Pipeline {
-    private let catalog: Catalog
+    private let stream: CatalogStream
     private let lanes: [PipelineLane]
     private let configuration: RunConfiguration
     private let sink: ResultSink
     private let cancellation: Cancellation
 
-    /// - Parameter lanes: at least one; a run whose lanes are all still starting waits for them.
-    public init(catalog: Catalog, lanes: [PipelineLane], configuration: RunConfiguration, sink: ResultSink,
+    /// - Parameters:
+    ///   - stream: the files, complete or still being listed by a walk on another thread.
+    ///   - lanes: at least one; a run whose lanes are all still starting waits for them.
+    public init(stream: CatalogStream, lanes: [PipelineLane], configuration: RunConfiguration, sink: ResultSink,
                 cancellation: Cancellation = .never) {
         precondition(!lanes.isEmpty, "a run needs a compute lane")
-        self.catalog = catalog
+        self.stream = stream
         self.lanes = lanes
         self.configuration = configuration
         self.sink = sink
         self.cancellation = cancellation
+    }
+
+    /// A run over a complete catalog.
+    public convenience init(catalog: Catalog, lanes: [PipelineLane], configuration: RunConfiguration, sink: ResultSink,
+                            cancellation: Cancellation = .never) {
+        self.init(stream: CatalogStream(catalog: catalog), lanes: lanes, configuration: configuration, sink: sink,
+                  cancellation: cancellation)
     }
 
     /// A run on one backend.
@@ -41,11 +50,6 @@ public final class Pipeline {
         let started = StageClock.now()
         var summary = RunSummary()
 
-        // Problems found while listing come first (they are known before any read).
-        for problem in catalog.problems {
-            try sink.write(FileResult(index: -1, path: problem.path, size: 0, digest: nil, problem: problem))
-            count(problem, in: &summary)
-        }
 
         // The lanes that run from the start. With none ready, the starting ones are waited for.
         var ready: [ComputeBackend] = []
@@ -68,14 +72,18 @@ public final class Pipeline {
         }
         laneWarnings.forEach(Diagnostics.line)
 
-        let jobs = catalog.jobs
+        let stream = stream
         // Batches are the size the lanes that run from the start prefer; a CPU lane's small ones
         // win when it is among them (lanes that want more gather several batches per submission).
         let preferred = ready.first { $0.isHostCPU }?.preferredBatchBytes ?? ready.map(\.preferredBatchBytes).min()!
         let bufferBytes = Self.roundedBatchBytes(configuration.batchBytes ?? preferred)
-        // Ranges of one large file go to several readers, so a run has as many readers as tasks.
-        let tasks = jobs.reduce(0) { $0 + max(1, Int(($1.size + UInt64(bufferBytes) - 1) / UInt64(bufferBytes))) }
-        let readers = max(1, min(configuration.readers, tasks))
+        // Ranges of one large file go to several readers, so a run has as many readers as tasks
+        // (known only when the listing is over before the run starts).
+        var readers = max(1, configuration.readers)
+        if stream.snapshot.complete {
+            let tasks = stream.jobsSoFar.reduce(0) { $0 + max(1, Int(($1.size + UInt64(bufferBytes) - 1) / UInt64(bufferBytes))) }
+            readers = max(1, min(readers, tasks))
+        }
         let severalLanes = ready.count + starting.count > 1
         for backend in ready { backend.setOtherLanesRemain(severalLanes) }
         // At least one buffer per reader, plus what every lane keeps in flight, plus one queued.
@@ -92,12 +100,13 @@ public final class Pipeline {
         let assemblerInput = BoundedQueue<AssemblerInput>(capacity: Self.assemblerQueueCapacity)
         // At most 4096 results, and at most 64 MiB of digests (long --length outputs).
         let results = BoundedQueue<FileResult>(capacity: max(16, min(4096, (64 << 20) / max(1, configuration.mode.outputLength))))
-        let readerStage = ReaderStage(jobs: jobs, pool: pool, strategy: configuration.readStrategy, threads: readers,
+        let readerStage = ReaderStage(stream: stream, pool: pool, strategy: configuration.readStrategy, threads: readers,
                                       rangeBytes: bufferBytes)
         let writeClock = StageClock(name: "write", threads: 1)
-        let progress = ProgressReporter(totalFiles: jobs.count, totalBytes: catalog.totalBytes,
-                                        enabled: configuration.progress)
-        let assembler = Assembler(jobs: jobs, mode: configuration.mode) { results.push($0) }
+        let progress = ProgressReporter(totals: { stream.snapshot }, enabled: configuration.progress)
+        let assembler = Assembler(stream: stream, mode: configuration.mode) { results.push($0) }
+        // The results queue closes when both the assembler and the pump of listing problems are done.
+        let resultsDone = StageCountdown(2) { results.close() }
         let cancellation = cancellation
         let mode = configuration.mode
 
@@ -174,11 +183,19 @@ public final class Pipeline {
                 case .event(let event): assembler.accept(event)
                 }
             }
-            results.close()
+            resultsDone.finished()
+        })
+
+        // Problems found while listing (a skipped FIFO, an unreadable folder) are results too.
+        threads.append(StageThread(name: "sluice-listing-problems") {
+            while let problem = stream.nextProblem() {
+                results.push(FileResult(index: -1, path: problem.path, size: 0, digest: nil, problem: problem))
+            }
+            resultsDone.finished()
         })
 
         // Write (this thread).
-        var reorder = ReorderBuffer(enabled: configuration.ordered, jobs: jobs)
+        var reorder = ReorderBuffer(enabled: configuration.ordered)
         while let result = results.pop() {
             let writeStarted = StageClock.now()
             count(result, in: &summary)
@@ -240,22 +257,22 @@ enum AssemblerInput {
 }
 
 /// Holds results back until every earlier file (in given order) is out, for `--ordered`.
+/// Job indices are dense (0, 1, 2, … in given order), so the next one due is a counter.
+/// Problems found while listing (index −1) belong to no file position and pass at once.
 struct ReorderBuffer {
     private let enabled: Bool
     private var next = 0
     private var waiting: [Int: FileResult] = [:]
-    private let order: [Int]
 
-    init(enabled: Bool, jobs: [FileJob]) {
+    init(enabled: Bool) {
         self.enabled = enabled
-        order = enabled ? jobs.map(\.index).sorted() : []
     }
 
     mutating func accept(_ result: FileResult) -> [FileResult] {
-        guard enabled else { return [result] }
+        guard enabled, result.index >= 0 else { return [result] }
         waiting[result.index] = result
         var ready: [FileResult] = []
-        while next < order.count, let result = waiting.removeValue(forKey: order[next]) {
+        while let result = waiting.removeValue(forKey: next) {
             ready.append(result)
             next += 1
         }

@@ -21,25 +21,26 @@ final class ReadPlan: @unchecked Sendable {
 
     /// Largest task, in bytes.
     let rangeBytes: UInt64
-    private let jobs: [FileJob]
+    private let stream: CatalogStream
     private let lock = NSLock()
     private var nextPosition = 0
     private var nextRangeStart: UInt64 = 0
     private var current: SharedFile?
 
-    init(jobs: [FileJob], rangeBytes: Int) {
+    init(stream: CatalogStream, rangeBytes: Int) {
         precondition(rangeBytes > 0 && rangeBytes % BLAKE3Layout.maxSubtreeBytes == 0)
-        self.jobs = jobs
+        self.stream = stream
         self.rangeBytes = UInt64(rangeBytes)
     }
 
-    /// The next task, or nil when every file is handed out.
+    /// The next task, or nil when every file is handed out (waiting for the walk while it has
+    /// not listed the next file yet).
     func next() -> Task? {
         lock.lock()
         defer { lock.unlock() }
-        guard nextPosition < jobs.count else { return nil }
+        guard let job = stream.waitForJob(at: nextPosition) else { return nil }
         let position = nextPosition
-        let size = jobs[position].size
+        let size = job.size
         guard size > rangeBytes else {
             nextPosition += 1
             return Task(position: position, range: nil, file: nil)

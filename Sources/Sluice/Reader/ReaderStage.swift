@@ -10,7 +10,7 @@ import Foundation
 /// pool (waiting there when all are in flight: back-pressure). A file's problems end that file
 /// only.
 public final class ReaderStage: @unchecked Sendable {
-    private let jobs: [FileJob]
+    private let stream: CatalogStream
     private let pool: BufferPool
     private let strategy: ReadStrategy
     private let plan: ReadPlan
@@ -25,12 +25,12 @@ public final class ReaderStage: @unchecked Sendable {
     /// - Parameters:
     ///   - rangeBytes: the largest piece of a file one reader reads before the next piece may go
     ///     to another reader (a multiple of `BLAKE3Layout.maxSubtreeBytes`).
-    public init(jobs: [FileJob], pool: BufferPool, strategy: ReadStrategy, threads: Int, rangeBytes: Int) {
-        self.jobs = jobs
+    public init(stream: CatalogStream, pool: BufferPool, strategy: ReadStrategy, threads: Int, rangeBytes: Int) {
+        self.stream = stream
         self.pool = pool
         self.strategy = strategy
         self.threads = threads
-        plan = ReadPlan(jobs: jobs, rangeBytes: rangeBytes)
+        plan = ReadPlan(stream: stream, rangeBytes: rangeBytes)
         threadBytes = .allocate(capacity: max(1, threads))
         threadBytes.initialize(repeating: 0, count: max(1, threads))
         clock = StageClock(name: "read", threads: threads)
@@ -69,7 +69,7 @@ public final class ReaderStage: @unchecked Sendable {
     /// Reads a file that is one task: open, every subtree, end-of-read checks, `.ended`.
     private func readWholeFile(_ position: Int, into buffer: inout StagingBuffer, batches: BoundedQueue<StagingBuffer>,
                                events: (FileEvent) -> Void, isCancelled: () -> Bool) -> UInt64 {
-        let job = jobs[position]
+        let job = stream.job(at: position)
         let started = StageClock.now()
         let reader: FileReader
         do {
@@ -101,7 +101,7 @@ public final class ReaderStage: @unchecked Sendable {
                            batches: BoundedQueue<StagingBuffer>, events: (FileEvent) -> Void,
                            isCancelled: () -> Bool) -> UInt64 {
         let position = file.position
-        let job = jobs[position]
+        let job = stream.job(at: position)
         let started = StageClock.now()
         var bytes: UInt64 = 0
         let reader = file.reader { () throws(FileProblem) -> FileReader in
@@ -139,7 +139,7 @@ public final class ReaderStage: @unchecked Sendable {
     private func readSubtrees(_ cursor: inout BLAKE3SubtreeCursor, of reader: FileReader, position: Int,
                               into buffer: inout StagingBuffer, batches: BoundedQueue<StagingBuffer>, started: UInt64,
                               isCancelled: () -> Bool, hasFailed: () -> Bool) -> (UInt64, FileProblem?) {
-        let job = jobs[position]
+        let job = stream.job(at: position)
         var started = started
         var bytesRead: UInt64 = 0
         var unrecorded: UInt64 = 0
