@@ -119,11 +119,13 @@ struct CorpusReport: Codable {
 
     var table: String {
         var lines = ["\(corpus): \(files) files, \(RunSummary.formatBytes(UInt64(bytes)))"]
-        lines.append("  tool                      median     min     max  peak anon MiB  sluice/tool")
+        lines.append("  tool                          median     min     max  peak anon MiB  sluice/tool (one per sluice row, in row order)")
+        // Ratios in the order the sluice rows are printed (one column per sluice row).
+        let sluiceRows = tools.map(\.tool).filter { $0.hasPrefix("sluice") }
         for tool in tools {
-            let ratios = (tool.sluiceOverThis ?? [:]).sorted { $0.key < $1.key }
-                .map { String(format: "%.2f", $0.value) }.joined(separator: " ")
-            lines.append("  " + tool.tool.padding(toLength: 24, withPad: " ", startingAt: 0)
+            let ratios = sluiceRows.compactMap { tool.sluiceOverThis?[$0] }
+                .map { String(format: "%.2f", $0) }.joined(separator: " ")
+            lines.append("  " + tool.tool.padding(toLength: 28, withPad: " ", startingAt: 0)
                 + String(format: "%8.3f%8.3f%8.3f%15.1f  ", tool.median, tool.min, tool.max, tool.peakAnonymousMiB)
                 + ratios + (tool.failures > 0 ? "  (\(tool.failures) runs failed)" : ""))
         }

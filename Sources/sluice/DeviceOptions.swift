@@ -65,10 +65,22 @@ struct DeviceOptions: ParsableArguments {
                 let inventory = DeviceInventory.current()
                 // The loader has read the private vendor folder; it is not needed any more.
                 if let restrictedFolder { try? FileManager.default.removeItem(atPath: restrictedFolder) }
-                let (devices, found) = try DeviceResolver.lanes(for: specs, inventory: inventory)
-                warnings += found
-                if devices.allSatisfy({ $0.openCLDevice == nil }) && !wantsCPU, let note = inventory.note {
-                    warnings.append("sluice: \(note)")
+                // Each entry on its own: one that matches nothing must not drop the others. Beside a
+                // CPU lane it is a warning; without one, the recorded error ends the command (exit 2).
+                var devices: [ComputeDevice] = []
+                for spec in specs where spec != .cpu {
+                    do {
+                        let (found, notes) = try DeviceResolver.lanes(for: [spec], inventory: inventory)
+                        for device in found where !devices.contains(where: { $0.openCLDevice?.id == device.openCLDevice?.id }) {
+                            devices.append(device)
+                        }
+                        warnings += notes
+                    } catch let error as DeviceSelectionError {
+                        failure.record(error, device: nil)
+                        var first = error.message.split(separator: "\n").first.map(String.init) ?? error.message
+                        if first.hasSuffix("; available:") { first.removeLast("; available:".count) }
+                        warnings.append("sluice: warning: \(first) (see `sluice devices`); that lane is left out")
+                    }
                 }
                 for case .opencl(let device) in devices {
                     do {
@@ -145,7 +157,8 @@ struct LaneStart {
             return ([.ready(cpu!)], warnings)
         }
         guard waits else { return ([.ready(cpu!), .starting(openCL)], []) }
-        let (backends, warnings) = openCL.wait()
+        let backends = openCL.wait().backends
+        let warnings = openCL.takeWarnings()
         if let (error, device) = failure?.error {
             if let selection = error as? DeviceSelectionError { throw selection }
             if strict {
@@ -173,6 +186,14 @@ struct LaneStart {
         }
         printed.forEach(printError)
         return (lanes, printed)
+    }
+
+    /// Prints the warnings of a lane start that finished during the run but never joined it
+    /// (the run ended first); a start still going is not waited for.
+    func printLateWarnings() -> [String] {
+        let late = openCL?.takeWarnings() ?? []
+        late.forEach(printError)
+        return late
     }
 
     /// A name for the lanes, known before they all joined (JSON lines carry it).

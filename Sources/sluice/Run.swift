@@ -186,7 +186,7 @@ struct Run: ParsableCommand {
         let pipeline = Pipeline(stream: stream, lanes: lanes, configuration: configuration, sink: sink,
                                 cancellation: Cancellation(external: { interrupt.isSet }))
         var summary = try pipeline.run()
-        summary.warnings = laneWarnings + summary.warnings
+        summary.warnings = laneWarnings + summary.warnings + start.printLateWarnings()
         summary.catalogSeconds = stream.listingSeconds
         if !quiet { Diagnostics.write(summary.text) }
         if let statsFile {

@@ -22,10 +22,12 @@ final class CLIInterruptTests: XCTestCase {
         let process = Process()
         process.executableURL = try Subprocess.sluiceExecutable()
         // Path order: the small files first, so some results exist before the big file starts.
-        process.arguments = ["run", "-q", "--device", "cpu", "--order", "path", "--ordered", "--readers", "1",
+        process.arguments = ["run", "-q", "--device", "cpu", "--order", "path", "--ordered", "--readers", "2",
                              tree.description]
         process.standardOutput = handle
-        process.standardError = FileHandle.nullDevice
+        let errors = scratch.path("err").description
+        XCTAssertTrue(FileManager.default.createFile(atPath: errors, contents: nil))
+        process.standardError = try XCTUnwrap(FileHandle(forWritingAtPath: errors))
         let finished = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in finished.signal() }
         try process.run()
@@ -49,6 +51,10 @@ final class CLIInterruptTests: XCTestCase {
         let small = (0..<20).map { scratch.path("tree/small-\($0)").description }
         XCTAssertEqual(ChecksumLines.digests(Data(text.utf8)), ChecksumLines.digests(try Subprocess.b3sum(small).stdout))
         XCTAssertFalse(lines.contains { $0.hasSuffix("big.sparse") }, "the interrupted file has no digest")
+        // Its ranges were being read by the readers: it still gets its one report.
+        let reports = try String(contentsOfFile: errors, encoding: .utf8).split(separator: "\n").filter { $0.contains("zz-big.sparse") }
+        XCTAssertEqual(reports.count, 1, "\(reports)")
+        XCTAssertTrue(reports.first?.contains("interrupted before the end of the file") == true, "\(reports)")
     }
 
     /// A run whose standard output nobody reads (a stalled reader at the other end of a pipe)

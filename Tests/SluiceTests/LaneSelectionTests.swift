@@ -127,6 +127,31 @@ final class LaneSelectionTests: XCTestCase {
         XCTAssertTrue(strict.stderrText.contains("--strict-device forbids the fallback"), strict.stderrText)
     }
 
+    func testAnEntryThatMatchesNothingIsAWarningBesideTheCPULaneAndAnErrorAlone() throws {
+        try XCTSkipUnless(TestBackendKind.opencl.isAvailable, "no OpenCL device")
+        let scratch = try ScratchDirectory()
+        // Sparse and large: the run lasts long enough for the OpenCL start to finish.
+        let file = scratch.path("f")
+        try scratch.write(file, [])
+        XCTAssertEqual(truncate(file.description, 256 << 20), 0)
+        let expected = ChecksumLines.digests(try Subprocess.b3sum([file.description]).stdout)
+        let stats = scratch.path("stats.json").description
+        // The valid OpenCL entry stays a lane; the one that matches nothing is named and left out.
+        let hybrid = try Subprocess.sluice(["run", "-q", "--device", "cpu,opencl:9,opencl", "--strict-device",
+                                            "--stats-json", stats, file.description])
+        XCTAssertEqual(hybrid.status, 2, "--strict-device: a lane that cannot start is an error: \(hybrid.stderrText)")
+        let warned = try Subprocess.sluice(["run", "-q", "--device", "cpu,opencl:9,opencl", "--stats-json", stats, file.description])
+        XCTAssertEqual(warned.status, 0, warned.stderrText)
+        XCTAssertEqual(digests(warned), expected)
+        XCTAssertTrue(warned.stderrText.contains("sluice: warning: no OpenCL device matches 'opencl:9'"), warned.stderrText)
+        XCTAssertTrue(warned.stderrText.contains("that lane is left out"), warned.stderrText)
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stats))) as? [String: Any])
+        XCTAssertTrue((summary["warnings"] as? [String])?.contains { $0.contains("opencl:9") } == true, "\(summary)")
+        let alone = try Subprocess.sluice(["run", "-q", "--device", "opencl:9", file.description])
+        XCTAssertEqual(alone.status, 2, alone.stderrText)
+        XCTAssertTrue(alone.stdout.isEmpty)
+    }
+
     func testShortRunsWithAStartingLaneExitCleanly() throws {
         try XCTSkipUnless(TestBackendKind.opencl.isAvailable, "no OpenCL device")
         // A run that ends while PoCL is still starting used to crash in PoCL's exit handlers.

@@ -242,7 +242,9 @@ extension OpenCLBackend: ComputeLaneShape {
     /// `depth` submissions; beside other lanes, each gathers up to `preferredBatchBytes` of the
     /// run's smaller buffers.
     public func buffersInFlight(bufferBytes: Int) -> Int {
-        depth * (otherLanesRemain ? max(1, preferredBatchBytes / max(1, bufferBytes)) : 1)
+        guard otherLanesRemain else { return depth }
+        // Beside other lanes a CPU-type device takes one batch at a time (see `runWorker`).
+        return isGPU ? depth * max(1, preferredBatchBytes / max(1, bufferBytes)) : 1
     }
     public func setOtherLanesRemain(_ others: Bool) {
         laneLock.lock()

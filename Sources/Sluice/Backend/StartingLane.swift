@@ -12,6 +12,7 @@ public final class StartingLane: @unchecked Sendable {
     private var finished = false
     private var backends: [ComputeBackend] = []
     private var warnings: [String] = []
+    private var warningsTaken = false
     private let started = StageClock.now()
     private var readyAfter: Double?
 
@@ -77,6 +78,16 @@ public final class StartingLane: @unchecked Sendable {
             _ = condition.wait(until: Date(timeIntervalSinceNow: poll))
         }
         return (backends, warnings)
+    }
+
+    /// The start's warnings the first time they are asked for once it finished (then empty):
+    /// the pipeline prints them when the lane joins, the command after the run if it never did.
+    public func takeWarnings() -> [String] {
+        condition.lock()
+        defer { condition.unlock() }
+        guard finished, !warningsTaken else { return [] }
+        warningsTaken = true
+        return warnings
     }
 
     /// Seconds from `init` until the start finished (nil while it runs).

@@ -63,9 +63,8 @@ public final class Pipeline {
         var laneWarnings: [String] = []
         if ready.isEmpty {
             for lane in starting {
-                let outcome = lane.wait()
-                ready += outcome.backends
-                laneWarnings += outcome.warnings
+                ready += lane.wait().backends
+                laneWarnings += lane.takeWarnings()
             }
             starting = []
             guard !ready.isEmpty else { throw LaneSetupError(message: "no compute lane could start") }
@@ -154,8 +153,9 @@ public final class Pipeline {
             threads.append(StageThread(name: "sluice-lane-start") {
                 defer { workersDone.finished() }
                 guard let outcome = lane.wait(poll: 0.002, giveUp: { batches.isFinished }) else { return }
-                outcome.warnings.forEach(Diagnostics.line)
-                laneRecords.addWarnings(outcome.warnings)
+                let warnings = lane.takeWarnings()
+                warnings.forEach(Diagnostics.line)
+                laneRecords.addWarnings(warnings)
                 guard !outcome.backends.isEmpty, !batches.isFinished else { return }
                 let joined = outcome.backends
                 for backend in joined { backend.setOtherLanesRemain(true) }

@@ -38,7 +38,7 @@ final class ReadPlan: @unchecked Sendable {
     func next() -> Task? {
         lock.lock()
         defer { lock.unlock() }
-        guard let job = stream.waitForJob(at: nextPosition) else { return nil }
+        guard nextPosition != Int.max, let job = stream.waitForJob(at: nextPosition) else { return nil }
         let position = nextPosition
         let size = job.size
         guard size > rangeBytes else {
@@ -59,6 +59,27 @@ final class ReadPlan: @unchecked Sendable {
             nextRangeStart = end
         }
         return Task(position: position, range: start ..< end, file: file)
+    }
+}
+
+extension ReadPlan {
+    /// Stops handing out tasks (an interrupted run). The ranges of the file being handed out that
+    /// no reader took end with `problem`; returns that file's outcome if no range of it is still
+    /// being read (the caller sends its `.ended` event), so that the file gets its one report.
+    func abandon(with problem: (FileJob) -> FileProblem) -> (position: Int, problem: FileProblem?)? {
+        lock.lock()
+        defer { lock.unlock() }
+        nextPosition = Int.max
+        guard let file = current else { return nil }
+        current = nil
+        let job = stream.job(at: file.position)
+        let untaken = Int((job.size - nextRangeStart + rangeBytes - 1) / rangeBytes)
+        file.fail(problem(job))
+        var outcome: (Int, FileProblem?)?
+        for _ in 0..<untaken {
+            if let last = file.rangeFinished() { outcome = (file.position, last) }
+        }
+        return outcome
     }
 }
 

@@ -59,6 +59,11 @@ public final class ReaderStage: @unchecked Sendable {
             }
             threadBytes[index] &+= bytes
         }
+        if isCancelled(), let (position, problem) = plan.abandon(with: { job in
+            FileProblem(path: job.path, kind: .error, message: "interrupted before the end of the file")
+        }) {
+            events(.ended(position: position, problem: problem))
+        }
         if buffer.subtrees.isEmpty {
             pool.recycle(buffer)
         } else {
