@@ -12,12 +12,14 @@ public final class Assembler {
     private var failed: Set<Int> = []
     /// Files whose length is not their listed size (the reader measured another).
     private var sizes: [Int: UInt64] = [:]
-    private let emit: (FileResult) -> Void
+    private let emit: ([FileResult]) -> Void
+    /// Results of the current `accept`, handed on together.
+    private var finished: [FileResult] = []
     /// Assembler-stage totals.
     public let clock = StageClock(name: "assemble", threads: 1)
 
-    /// - Parameter emit: receives each file's result, in completion order.
-    public init(stream: CatalogStream, mode: BLAKE3Mode, emit: @escaping (FileResult) -> Void) {
+    /// - Parameter emit: receives the files' results, in completion order, a group per `accept`.
+    public init(stream: CatalogStream, mode: BLAKE3Mode, emit: @escaping ([FileResult]) -> Void) {
         self.stream = stream
         self.mode = mode
         self.emit = emit
@@ -40,11 +42,25 @@ public final class Assembler {
                 finishIfComplete(position)
             }
         }
+        handOn()
         clock.record(since: started, items: 1)
     }
 
-    /// Takes note of a file's end (or failure) as the reader saw it.
-    public func accept(_ event: FileEvent) {
+    /// Takes note of files' ends (or failures) as the readers saw them.
+    public func accept(_ events: [FileEvent]) {
+        let started = StageClock.now()
+        for event in events { accept(event) }
+        handOn()
+        clock.record(since: started)
+    }
+
+    private func handOn() {
+        guard !finished.isEmpty else { return }
+        emit(finished)
+        finished.removeAll(keepingCapacity: true)
+    }
+
+    private func accept(_ event: FileEvent) {
         switch event {
         case .measured(let position, let size):
             sizes[position] = size
@@ -54,7 +70,7 @@ public final class Assembler {
             assemblies[position] = nil
             sizes[position] = nil
             let job = stream.job(at: position)
-            emit(FileResult(index: job.index, path: job.path, size: job.size, digest: nil, problem: problem))
+            finished.append(FileResult(index: job.index, path: job.path, size: job.size, digest: nil, problem: problem))
         case .ended(let position, nil):
             ended.insert(position)
             if assemblies[position] == nil { assemblies[position] = BLAKE3FileAssembly(fileSize: size(of: position)) }
@@ -70,6 +86,6 @@ public final class Assembler {
         ended.remove(position)
         sizes[position] = nil
         let job = stream.job(at: position)
-        emit(FileResult(index: job.index, path: job.path, size: length, digest: digest, problem: nil))
+        finished.append(FileResult(index: job.index, path: job.path, size: length, digest: digest, problem: nil))
     }
 }

@@ -97,13 +97,15 @@ public final class Pipeline {
         // Bounded like every queue: a full one makes the readers (events) and workers (batches)
         // wait for the assembler. No cycle: the assembler holds no staging buffer.
         let assemblerInput = BoundedQueue<AssemblerInput>(capacity: Self.assemblerQueueCapacity)
-        // At most 4096 results, and at most 64 MiB of digests (long --length outputs).
-        let results = BoundedQueue<FileResult>(capacity: max(16, min(4096, (64 << 20) / max(1, configuration.mode.outputLength))))
+        // Results travel in groups (one per assembler step, at most a batch's files): at most 64
+        // groups, and about 64 MiB of digests at most (long --length outputs).
+        let results = BoundedQueue<[FileResult]>(capacity: max(2, min(64, (64 << 20) / (256 * max(1, configuration.mode.outputLength)))))
         let readerStage = ReaderStage(stream: stream, pool: pool, strategy: configuration.readStrategy, threads: readers,
                                       rangeBytes: bufferBytes)
         let writeClock = StageClock(name: "write", threads: 1)
         let progress = ProgressReporter(totals: { stream.snapshot }, enabled: configuration.progress)
         let assembler = Assembler(stream: stream, mode: configuration.mode) { results.push($0) }
+
         // The results queue closes when both the assembler and the pump of listing problems are done.
         let resultsDone = StageCountdown(2) { results.close() }
         let cancellation = cancellation
@@ -117,7 +119,7 @@ public final class Pipeline {
         let readersDone = StageCountdown(readers) { batches.close() }
         for index in 0..<readers {
             threads.append(StageThread(name: "sluice-read-\(index)") {
-                readerStage.runReader(index: index, batches: batches, events: { assemblerInput.push(.event($0)) },
+                readerStage.runReader(index: index, batches: batches, events: { assemblerInput.push(.events($0)) },
                                       isCancelled: { cancellation.isCancelled })
                 readersDone.finished()
             })
@@ -180,7 +182,7 @@ public final class Pipeline {
             while let input = assemblerInput.pop() {
                 switch input {
                 case .batch(let batch): assembler.accept(batch)
-                case .event(let event): assembler.accept(event)
+                case .events(let events): assembler.accept(events)
                 }
             }
             resultsDone.finished()
@@ -189,24 +191,26 @@ public final class Pipeline {
         // Problems found while listing (a skipped FIFO, an unreadable folder) are results too.
         threads.append(StageThread(name: "sluice-listing-problems") {
             while let problem = stream.nextProblem() {
-                results.push(FileResult(index: -1, path: problem.path, size: 0, digest: nil, problem: problem))
+                results.push([FileResult(index: -1, path: problem.path, size: 0, digest: nil, problem: problem)])
             }
             resultsDone.finished()
         })
 
         // Write (this thread).
         var reorder = ReorderBuffer(enabled: configuration.ordered)
-        while let result = results.pop() {
+        while let group = results.pop() {
             let writeStarted = StageClock.now()
-            count(result, in: &summary)
-            progress.advance(files: 1, bytes: result.digest == nil ? 0 : result.size)
-            do {
-                for ready in reorder.accept(result) { try sink.write(ready) }
-            } catch {
-                failure.set(error)
-                cancellation.cancel()
+            for result in group {
+                count(result, in: &summary)
+                progress.advance(files: 1, bytes: result.digest == nil ? 0 : result.size)
+                do {
+                    for ready in reorder.accept(result) { try sink.write(ready) }
+                } catch {
+                    failure.set(error)
+                    cancellation.cancel()
+                }
             }
-            writeClock.record(since: writeStarted, items: 1)
+            writeClock.record(since: writeStarted, items: group.count)
         }
         for thread in threads { thread.join() }
         progress.finish()
@@ -253,7 +257,8 @@ public final class Pipeline {
 /// What the assembler thread receives.
 enum AssemblerInput {
     case batch(ComputedBatch)
-    case event(FileEvent)
+    /// A reader's file events, in the order it saw them.
+    case events([FileEvent])
 }
 
 /// Holds results back until every earlier file (in given order) is out, for `--ordered`.

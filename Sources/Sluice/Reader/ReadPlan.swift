@@ -33,6 +33,15 @@ final class ReadPlan: @unchecked Sendable {
         self.rangeBytes = UInt64(rangeBytes)
     }
 
+    /// Whether `next()` would return at once (a task is listed, or there is none left).
+    var hasTaskNow: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if nextPosition == Int.max { return true }
+        let (count, _, complete) = stream.snapshot
+        return nextPosition < count || complete
+    }
+
     /// The next task, or nil when every file is handed out (waiting for the walk while it has
     /// not listed the next file yet).
     func next() -> Task? {
