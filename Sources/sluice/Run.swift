@@ -69,7 +69,7 @@ struct Run: ParsableCommand {
             transform: { try ByteCount(parsing: $0, for: "--batch-size") })
     var batchSize: ByteCount?
 
-    @Option(name: .long, help: "How to read files: auto (pread small, mmap large), pread or mmap.")
+    @Option(name: .long, help: "How to read files: auto (pread: measured faster at every size), pread or mmap.")
     var read: ReadChoice = .auto
 
     @Flag(name: [.short, .long], help: "No progress line and no summary on stderr.")

@@ -21,8 +21,9 @@ final class CLITruncationTests: XCTestCase {
             try FileManager.default.copyItem(atPath: master.description, toPath: victim.description)
             // One reader, then several reading ranges of the file at once.
             let readers = attempt % 2 == 0 ? "1" : "4"
+            // Through the mapping: the truncation must raise a real SIGBUS in the copy.
             let outcome = try runTruncating(victim, toBytes: 4096,
-                                            arguments: ["run", "-q", "--device", device, "--readers", readers,
+                                            arguments: ["run", "-q", "--device", device, "--read", "mmap", "--readers", readers,
                                                         victim.description] + others.map(\.description))
             let label = "\(device) run \(attempt + 1)"
             XCTAssertEqual(outcome.status, 1, "\(label): exit 1 (one file failed), not a signal: \(outcome.stderrText)")
@@ -30,6 +31,15 @@ final class CLITruncationTests: XCTestCase {
                           "\(label): the truncation hit the mapping and was reported: \(outcome.stderrText)")
             XCTAssertEqual(ChecksumLines.digests(outcome.stdout), expected, "\(label): every other file's digest is right")
         }
+        // The default reads with pread: the truncation is the end of the file coming early.
+        try? FileManager.default.removeItem(atPath: victim.description)
+        try FileManager.default.copyItem(atPath: master.description, toPath: victim.description)
+        let pread = try runTruncating(victim, toBytes: 4096, arguments: ["run", "-q", "--device", "cpu", "--readers", "4",
+                                                                         victim.description] + others.map(\.description))
+        XCTAssertEqual(pread.status, 1, pread.stderrText)
+        XCTAssertTrue(pread.stderrText.contains("\(victim.description): changed: file shrank while being read")
+                      || pread.stderrText.contains("\(victim.description): changed: file changed while being read"), pread.stderrText)
+        XCTAssertEqual(ChecksumLines.digests(pread.stdout), expected)
     }
 
     /// Many large files, half of them truncated while the run goes on: no crash, and every file
@@ -49,7 +59,7 @@ final class CLITruncationTests: XCTestCase {
 
         let process = Process()
         process.executableURL = try Subprocess.sluiceExecutable()
-        process.arguments = ["run", "-q", "--device", "cpu", directory.description]
+        process.arguments = ["run", "-q", "--device", "cpu", "--read", "mmap", directory.description]
         let output = scratch.path("out").description
         XCTAssertTrue(FileManager.default.createFile(atPath: output, contents: nil))
         let errors = scratch.path("err").description

@@ -1,6 +1,7 @@
 /// How a `FileReader` gets a file's bytes.
 public enum ReadStrategy: String, Sendable, CaseIterable {
-    /// `mmap` for files of at least `FileReader.mmapThreshold` bytes, `pread` below.
+    /// `mmap` for files of at least `FileReader.mmapThreshold` bytes, `pread` below (the
+    /// threshold is above every size by default: `pread` measured faster, see `FileReader`).
     case automatic
     /// Always `pread` into the caller's buffer.
     case pread
