@@ -70,6 +70,10 @@ public final class Pipeline {
             guard !ready.isEmpty else { throw LaneSetupError(message: "no compute lane could start") }
         }
         laneWarnings.forEach(Diagnostics.line)
+        // The CPU kernels' first use happens here, on one thread (see `BLAKE3Warmup`): CPU lanes'
+        // instruction set, and the host's for the assembler and any CPU fallback.
+        for case let cpu as CPUBackend in ready { BLAKE3Warmup.run(isa: cpu.isa) }
+        BLAKE3Warmup.run(isa: CPUVectorISA.active(environment: ProcessInfo.processInfo.environment))
 
         let stream = stream
         // Batches are the size the lanes that run from the start prefer; a CPU lane's small ones
@@ -97,8 +101,9 @@ public final class Pipeline {
         // Bounded like every queue: a full one makes the readers (events) and workers (batches)
         // wait for the assembler. No cycle: the assembler holds no staging buffer.
         let assemblerInput = BoundedQueue<AssemblerInput>(capacity: Self.assemblerQueueCapacity)
-        // Results travel in groups (one per assembler step, at most a batch's files): at most 64
-        // groups, and about 64 MiB of digests at most (long --length outputs).
+        // Results travel in groups (one per assembler step: the files a batch or a group of
+        // events finished, usually up to a few hundred): at most 64 groups, fewer for long
+        // --length outputs (sized for 256 results of the output length per group).
         let results = BoundedQueue<[FileResult]>(capacity: max(2, min(64, (64 << 20) / (256 * max(1, configuration.mode.outputLength)))))
         let readerStage = ReaderStage(stream: stream, pool: pool, strategy: configuration.readStrategy, threads: readers,
                                       rangeBytes: bufferBytes)

@@ -12,7 +12,8 @@ public struct RunSummary: Sendable, Codable {
     public var bytes: UInt64 = 0
     /// Wall time from the first read to the last result, seconds.
     public var wallSeconds: Double = 0
-    /// Time spent listing the files (walk and stat) before the pipeline started, seconds.
+    /// Time spent listing the files (walk and stat), seconds; in given order the listing runs
+    /// beside the pipeline, so this overlaps `wallSeconds`.
     public var catalogSeconds: Double = 0
     /// What ran the kernel.
     public var device = ""
