@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A compute lane whose backend is still being set up on a thread of its own: OpenCL platform
 /// discovery, context and program build cost 0.05 s (PoCL, cached) to 0.4 s (a GPU driver) per
@@ -24,6 +27,7 @@ public final class StartingLane: @unchecked Sendable {
         StartingLane.running += 1
         StartingLane.counter.unlock()
         let thread = Thread { [self] in
+            Thread.current.name = "sluice-devstart"
             let outcome = start()
             StartingLane.counter.lock()
             StartingLane.running -= 1
@@ -36,7 +40,7 @@ public final class StartingLane: @unchecked Sendable {
             condition.broadcast()
             condition.unlock()
         }
-        thread.name = "sluice-device-start"
+        thread.name = "sluice-devstart"
         // A device start may sit inside a driver for seconds; the process never waits for it
         // at exit, so it is not a joined stage thread.
         thread.start()

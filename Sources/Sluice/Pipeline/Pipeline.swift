@@ -149,7 +149,7 @@ public final class Pipeline {
         for backend in ready {
             let clock = laneRecords.add(backend, startSeconds: 0)
             for index in 0..<backend.workerCount {
-                threads.append(StageThread(name: "sluice-compute-\(index)") {
+                threads.append(StageThread(name: "sluice-work-\(index)") {
                     work(backend, index: index, clock: clock)
                     workersDone.finished()
                 })
@@ -157,7 +157,7 @@ public final class Pipeline {
         }
         for lane in starting {
             // Waits for its backends, or gives up once every batch is taken.
-            threads.append(StageThread(name: "sluice-lane-start") {
+            threads.append(StageThread(name: "sluice-lanejoin") {
                 defer { workersDone.finished() }
                 guard let outcome = lane.wait(poll: 0.002, giveUp: { batches.isFinished }) else { return }
                 let warnings = lane.takeWarnings()
@@ -175,7 +175,7 @@ public final class Pipeline {
                     precondition(backend.workerCount == 1, "a lane that joins late runs one worker")
                     let clock = laneRecords.add(backend, startSeconds: lane.startSeconds ?? 0)
                     if number == 0 { continue }
-                    extra.append(StageThread(name: "sluice-compute-late-\(number)") { work(backend, index: 0, clock: clock) })
+                    extra.append(StageThread(name: "sluice-late-\(number)") { work(backend, index: 0, clock: clock) })
                 }
                 work(joined[0], index: 0, clock: laneRecords.clock(of: joined[0]))
                 for thread in extra { thread.join() }
@@ -194,7 +194,7 @@ public final class Pipeline {
         })
 
         // Problems found while listing (a skipped FIFO, an unreadable folder) are results too.
-        threads.append(StageThread(name: "sluice-listing-problems") {
+        threads.append(StageThread(name: "sluice-problems") {
             while let problem = stream.nextProblem() {
                 results.push([FileResult(index: -1, path: problem.path, size: 0, digest: nil, problem: problem)])
             }

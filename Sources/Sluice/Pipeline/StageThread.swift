@@ -11,7 +11,8 @@ import Glibc
 final class StageThread {
     private var thread = pthread_t()
 
-    /// Starts `body` on a new thread named `name` (for debuggers) with `stackBytes` of stack.
+    /// Starts `body` on a new thread named `name` (for debuggers and `perf --sort comm`: at most
+    /// 15 bytes, the kernel's limit, or the name is not set) with `stackBytes` of stack.
     init(name: String, stackBytes: Int = 1 << 20, _ body: @escaping () -> Void) {
         final class Box {
             let name: String
