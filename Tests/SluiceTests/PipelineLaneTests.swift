@@ -148,3 +148,57 @@ final class PipelineLaneTests: XCTestCase {
         }
     }
 }
+
+/// The queue between stages frees what it hands out.
+final class BoundedQueueTests: XCTestCase {
+    private final class Payload {}
+
+    func testATakenItemIsFreedAtOnceNotWhenTheQueueCompacts() {
+        let queue = BoundedQueue<Payload>(capacity: 4)
+        weak var released: Payload?
+        do {
+            let payload = Payload()
+            released = payload
+            queue.push(payload)
+            queue.push(Payload())
+        }
+        XCTAssertNotNil(released, "queued, it is alive")
+        _ = queue.pop()
+        XCTAssertNil(released, "taken and dropped by the consumer, it is gone although the queue lives on")
+        XCTAssertNotNil(queue.tryPop())
+        XCTAssertNil(queue.tryPop())
+    }
+
+    func testWakeUpsOnlyAtTransitionsLoseNoItem() {
+        // Several producers and consumers through a small queue: every item comes out once.
+        final class Seen: @unchecked Sendable {
+            let lock = NSLock()
+            var flags: [Int]
+            init(_ count: Int) { flags = [Int](repeating: 0, count: count) }
+            func mark(_ value: Int) { lock.lock(); flags[value] += 1; lock.unlock() }
+        }
+        let queue = BoundedQueue<Int>(capacity: 3)
+        let total = 20_000
+        let seen = Seen(total)
+        let pushed = DispatchGroup()
+        let popped = DispatchGroup()
+        for _ in 0..<3 {
+            popped.enter()
+            Thread {
+                while let value = queue.pop() { seen.mark(value) }
+                popped.leave()
+            }.start()
+        }
+        for start in 0..<3 {
+            pushed.enter()
+            Thread {
+                for value in stride(from: start, to: total, by: 3) { queue.push(value) }
+                pushed.leave()
+            }.start()
+        }
+        XCTAssertEqual(pushed.wait(timeout: .now() + 30), .success)
+        queue.close()
+        XCTAssertEqual(popped.wait(timeout: .now() + 30), .success)
+        XCTAssertTrue(seen.flags.allSatisfy { $0 == 1 }, "every item exactly once")
+    }
+}

@@ -8,7 +8,10 @@ import Foundation
 /// receive `nil`.
 public final class BoundedQueue<Element>: @unchecked Sendable {
     private let condition = NSCondition()
-    private var items: [Element] = []
+    /// Queued items from `head` on; taken slots are cleared at once, so a consumed item (a batch,
+    /// a group of results) is freed when taken, not when the array is next compacted. (Kept, up
+    /// to 1024 taken groups of results and batches held 60 MiB on 200 000 small files.)
+    private var items: [Element?] = []
     private var head = 0
     private var closed = false
     /// Most items held at once; `Int.max` for an unbounded queue.
@@ -52,7 +55,7 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
     private func takeLocked() -> Element? {
         guard head < items.count else { return nil }
         let wasFull = items.count - head >= capacity
-        let item = items[head]
+        let item = items[head].take()!
         head += 1
         if head > 1024 && head * 2 > items.count {
             items.removeFirst(head)

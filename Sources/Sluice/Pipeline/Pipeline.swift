@@ -249,8 +249,10 @@ public final class Pipeline {
         if problem.isFailure { summary.filesFailed += 1 } else { summary.filesSkipped += 1 }
     }
 
-    /// Items the assembler's input queue holds (file events and computed batches).
-    static let assemblerQueueCapacity = 8192
+    /// Items the assembler's input queue holds: computed batches and groups of up to 256 file
+    /// events (8192 was sized when events came one by one; in groups that would let readers run
+    /// up to two million events ahead of the assembler).
+    static let assemblerQueueCapacity = 256
 
     /// `bytes` rounded up to whole BLAKE3 subtrees (at least one).
     public static func roundedBatchBytes(_ bytes: Int) -> Int {
