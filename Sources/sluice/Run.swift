@@ -65,7 +65,7 @@ struct Run: ParsableCommand {
     var memory: ByteCount = ByteCount(bytes: 4 << 20)
 
     @Option(name: .long, parsing: .unconditional,
-            help: "Staging buffer (batch) size, e.g. 4M (default: the backend's: CPU 512K, PoCL 4M, GPU 32M; at most 1G).",
+            help: "Staging buffer (batch) size, e.g. 4M (default: the backend's: CPU 1M, PoCL 4M, GPU 32M; at most 1G).",
             transform: { try ByteCount(parsing: $0, for: "--batch-size") })
     var batchSize: ByteCount?
 
