@@ -53,6 +53,7 @@ struct Check: ParsableCommand {
 
         let length = entries.map(\.digest.count).max()!
         let mode = try hashMode.mode(length: length)
+        let interrupt = InterruptFlag.install()
         let start = try deviceOptions.startLanes(workers: nil)
 
         var unique: [RawPath] = []
@@ -66,7 +67,14 @@ struct Check: ParsableCommand {
         configuration.mode = mode
         configuration.readers = Run.defaultReaders(cores: ProcessInfo.processInfo.activeProcessorCount,
                                                    withOpenCL: start.hasOpenCL)
-        _ = try Pipeline(catalog: catalog, lanes: try start.lanes().lanes, configuration: configuration, sink: sink).run()
+        _ = try Pipeline(catalog: catalog, lanes: try start.lanes().lanes, configuration: configuration, sink: sink,
+                         cancellation: Cancellation(external: { interrupt.isSet })).run()
+        // Interrupted: files were left unchecked, so no verdict is printed at all (an OK line
+        // for what was checked would read as a passed list).
+        if interrupt.isSet {
+            printError("sluice: check interrupted; no file was reported")
+            throw ExitCode(130)
+        }
 
         var outcomes: [RawPath: FileResult] = [:]
         for result in sink.results { outcomes[result.path] = result }

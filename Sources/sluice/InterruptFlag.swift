@@ -4,7 +4,7 @@ import Glibc
 
 nonisolated(unsafe) private var interruptCount: sig_atomic_t = 0
 
-/// SIGINT/SIGTERM handling for `sluice run` (`check` keeps the default: a signal ends it at once).
+/// SIGINT/SIGTERM handling for `sluice run` and `sluice check`.
 ///
 /// The first signal stops the run: readers stop taking files and stop inside the file they are
 /// reading (that file gets no result), batches already computed are written, then the command

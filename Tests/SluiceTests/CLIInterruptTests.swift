@@ -57,6 +57,40 @@ final class CLIInterruptTests: XCTestCase {
         XCTAssertTrue(reports.first?.contains("interrupted before the end of the file") == true, "\(reports)")
     }
 
+    /// `check` interrupted inside a large file prints no verdict and exits 130.
+    func testInterruptedCheckPrintsNoVerdictAndExits130() throws {
+        let scratch = try ScratchDirectory()
+        let small = try scratch.writeRandom("small", size: 5000)
+        let big = scratch.path("big.sparse").description
+        XCTAssertTrue(FileManager.default.createFile(atPath: big, contents: nil))
+        XCTAssertEqual(truncate(big, 16 << 30), 0)
+        let digest = String(try Subprocess.b3sum([small.description]).stdoutText.prefix(64))
+        let list = try scratch.write(scratch.path("sums"), Array("\(digest)  \(small.description)\n\(digest)  \(big)\n".utf8))
+        let output = scratch.path("out").description
+        let errors = scratch.path("err").description
+        XCTAssertTrue(FileManager.default.createFile(atPath: output, contents: nil))
+        XCTAssertTrue(FileManager.default.createFile(atPath: errors, contents: nil))
+        let process = Process()
+        process.executableURL = try Subprocess.sluiceExecutable()
+        process.arguments = ["check", "--device", "cpu", list.description]
+        process.standardOutput = try XCTUnwrap(FileHandle(forWritingAtPath: output))
+        process.standardError = try XCTUnwrap(FileHandle(forWritingAtPath: errors))
+        let finished = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in finished.signal() }
+        try process.run()
+        Thread.sleep(forTimeInterval: 1.0)
+        XCTAssertTrue(process.isRunning, "still hashing the 16 GiB file")
+        kill(process.processIdentifier, SIGINT)
+        if finished.wait(timeout: .now() + 20) == .timedOut {
+            kill(process.processIdentifier, SIGKILL)
+            return XCTFail("check did not stop within 20 s of SIGINT")
+        }
+        XCTAssertEqual(process.terminationReason, .exit)
+        XCTAssertEqual(process.terminationStatus, 130)
+        XCTAssertEqual(try String(contentsOfFile: output, encoding: .utf8), "", "no OK and no FAILED line")
+        XCTAssertTrue(try String(contentsOfFile: errors, encoding: .utf8).contains("check interrupted"))
+    }
+
     /// A run whose standard output nobody reads (a stalled reader at the other end of a pipe)
     /// still ends soon after the first SIGINT or SIGTERM: the watchdog exits 130.
     func testFirstSignalEndsARunWhoseOutputIsBlocked() throws {
