@@ -39,65 +39,50 @@ struct DeviceOptions: ParsableArguments {
         let wantsCPU = device.contains(.cpu) || device.contains(.auto)
         // `cpu` alone needs no OpenCL at all: the platforms are not even enumerated (loading the
         // ICDs and PoCL costs about 50 ms per process).
-        guard device.contains(where: { $0 != .cpu }) else { return LaneStart(cpu: cpu, openCL: nil, waits: false, strict: false) }
+        guard device.contains(where: { $0 != .cpu }) else { return LaneStart(cpu: cpu, runsCPULane: true) }
         let specs = device
         let depth = inFlight
         // auto and gpu look for GPUs only: CPU-only OpenCL implementations are not even loaded.
         var filter = GPUVendorFilter.Outcome.unchanged
         if specs.allSatisfy({ $0 == .cpu || $0 == .auto || $0 == .gpu }) { filter = GPUVendorFilter.restrict() }
         if case .noGPUImplementation(let skipped) = filter {
-            if wantsCPU { return LaneStart(cpu: cpu, openCL: nil, waits: false, strict: false) }
+            if wantsCPU { return LaneStart(cpu: cpu, runsCPULane: true) }
             let reason = "the only OpenCL implementations installed drive the CPU: \(skipped.joined(separator: ", "))"
             if strictDevice {
                 throw DeviceSelectionError("no OpenCL GPU or accelerator found (\(reason)); "
                                            + "--strict-device forbids the fallback to the CPU SIMD backend")
             }
-            var start = LaneStart(cpu: cpu, openCL: nil, waits: false, strict: false)
-            start.warnings = ["sluice: warning: no OpenCL GPU found (\(reason)); fallback to the CPU SIMD backend (\(isa.rawValue))"]
-            return start
+            return LaneStart(cpu: cpu, runsCPULane: true,
+                             warnings: ["sluice: warning: no OpenCL GPU found (\(reason)); fallback to the CPU SIMD backend (\(isa.rawValue))"])
         }
         let failure = LaneStartFailure()
-        let restrictedFolder: String? = if case .restricted(_, let folder) = filter { folder } else { nil }
+        let restrictedFolder: String? = if case .restricted(let folder) = filter { folder } else { nil }
         let lane = StartingLane(name: "OpenCL") {
-            var warnings: [String] = []
-            var backends: [ComputeBackend] = []
-            do {
-                let inventory = DeviceInventory.current()
-                // The loader has read the private vendor folder; it is not needed any more.
-                if let restrictedFolder { try? FileManager.default.removeItem(atPath: restrictedFolder) }
-                // Each entry on its own: one that matches nothing must not drop the others. Beside a
-                // CPU lane it is a warning; without one, the recorded error ends the command (exit 2).
-                var devices: [ComputeDevice] = []
-                for spec in specs where spec != .cpu {
-                    do {
-                        let (found, notes) = try DeviceResolver.lanes(for: [spec], inventory: inventory)
-                        for device in found where !devices.contains(where: { $0.openCLDevice?.id == device.openCLDevice?.id }) {
-                            devices.append(device)
-                        }
-                        warnings += notes
-                    } catch let error as DeviceSelectionError {
-                        failure.record(error, device: nil)
-                        var first = error.message.split(separator: "\n").first.map(String.init) ?? error.message
-                        if first.hasSuffix("; available:") { first.removeLast("; available:".count) }
-                        warnings.append("sluice: warning: \(first) (see `sluice devices`); that lane is left out")
-                    }
-                }
-                for case .opencl(let device) in devices {
-                    do {
-                        backends.append(try OpenCLBackend(device: device, depth: depth))
-                    } catch {
-                        failure.record(error, device: ComputeDevice.opencl(device))
-                        let reason = String(describing: error).split(separator: "\n").first.map(String.init) ?? ""
-                        warnings.append("sluice: warning: \(ComputeDevice.opencl(device).displayName) failed (\(reason))")
-                    }
-                }
-            } catch {
+            let inventory = DeviceInventory.current()
+            // The loader has read the private vendor folder; it is not needed any more.
+            if let restrictedFolder { try? FileManager.default.removeItem(atPath: restrictedFolder) }
+            // An entry that matches nothing is left out: beside a CPU lane it is a warning;
+            // without one, the recorded error ends the command (exit 2).
+            let found = DeviceResolver.lanesLeavingOutUnmatched(for: specs.filter { $0 != .cpu }, inventory: inventory)
+            var warnings = found.warnings
+            for (spec, error) in found.unmatched {
                 failure.record(error, device: nil)
+                warnings.append("sluice: warning: no OpenCL device matches '\(spec)' (see `sluice devices`); that lane is left out")
+            }
+            var backends: [ComputeBackend] = []
+            for case .opencl(let device) in found.devices {
+                do {
+                    backends.append(try OpenCLBackend(device: device, depth: depth))
+                } catch {
+                    failure.record(error, device: ComputeDevice.opencl(device))
+                    let reason = String(describing: error).split(separator: "\n").first.map(String.init) ?? ""
+                    warnings.append("sluice: warning: \(ComputeDevice.opencl(device).displayName) failed (\(reason))")
+                }
             }
             return (backends, warnings)
         }
-        return LaneStart(cpu: wantsCPU ? cpu : nil, openCL: lane, waits: !wantsCPU || strictDevice, strict: strictDevice,
-                         fallback: cpu, failure: failure)
+        return LaneStart(cpu: cpu, runsCPULane: wantsCPU, openCL: lane, waits: !wantsCPU || strictDevice,
+                         strict: strictDevice, failure: failure)
     }
 }
 
@@ -128,24 +113,15 @@ final class LaneStartFailure: @unchecked Sendable {
 /// error is exit 2, and no usable device means the CPU lane with a warning containing
 /// "fallback" (or exit 2 under `--strict-device`).
 struct LaneStart {
-    let cpu: CPUBackend?
-    let openCL: StartingLane?
-    let waits: Bool
-    let strict: Bool
-    var fallback: CPUBackend?
+    /// The CPU lane: run from the start when `runsCPULane`, else the fallback.
+    let cpu: CPUBackend
+    let runsCPULane: Bool
+    var openCL: StartingLane?
+    var waits = false
+    var strict = false
     var failure: LaneStartFailure?
     /// Warnings known before any lane started (printed by `lanes()`).
     var warnings: [String] = []
-
-    init(cpu: CPUBackend?, openCL: StartingLane?, waits: Bool, strict: Bool, fallback: CPUBackend? = nil,
-         failure: LaneStartFailure? = nil) {
-        self.cpu = cpu
-        self.openCL = openCL
-        self.waits = waits
-        self.strict = strict
-        self.fallback = fallback
-        self.failure = failure
-    }
 
     /// Whether OpenCL lanes were asked for (they change the reader default).
     var hasOpenCL: Bool { openCL != nil }
@@ -154,9 +130,9 @@ struct LaneStart {
     func lanes() throws -> (lanes: [PipelineLane], warnings: [String]) {
         guard let openCL else {
             warnings.forEach(printError)
-            return ([.ready(cpu!)], warnings)
+            return ([.ready(cpu)], warnings)
         }
-        guard waits else { return ([.ready(cpu!), .starting(openCL)], []) }
+        guard waits else { return ([.ready(cpu), .starting(openCL)], []) }
         let backends = openCL.wait().backends
         let warnings = openCL.takeWarnings()
         if let (error, device) = failure?.error {
@@ -168,9 +144,9 @@ struct LaneStart {
         }
         var lanes: [PipelineLane] = backends.map { .ready($0) }
         var printed = warnings
-        if let cpu { lanes.insert(.ready(cpu), at: 0) }
+        if runsCPULane { lanes.insert(.ready(cpu), at: 0) }
         if lanes.isEmpty {
-            let isa = fallback!.isa.rawValue
+            let isa = cpu.isa.rawValue
             if strict {
                 throw DeviceSelectionError("no usable OpenCL device (\(warnings.joined(separator: "; "))); "
                                            + "--strict-device forbids the fallback to the CPU SIMD backend")
@@ -182,7 +158,7 @@ struct LaneStart {
             } else {
                 printed.append("sluice: warning: no OpenCL device started; " + fallbackText)
             }
-            lanes = [.ready(fallback!)]
+            lanes = [.ready(cpu)]
         }
         printed.forEach(printError)
         return (lanes, printed)

@@ -9,7 +9,7 @@ final class PipelineFaultTests: XCTestCase {
     /// exhausted buffer pool in the middle of a large file; it reports when the pool has created
     /// `readyAfterBuffers` buffers (the reader is then past the file's first batches).
     /// This makes "truncate while the file is being read" deterministic, without sleeps.
-    private final class GatedBackend: ComputeBackend, ComputeLaneShape, @unchecked Sendable {
+    private final class GatedBackend: ComputeBackend, @unchecked Sendable {
         let inner: ComputeBackend
         let readyAfterBuffers: Int
         let ready = DispatchSemaphore(value: 0)

@@ -5,13 +5,18 @@
 public final class Assembler {
     private let stream: CatalogStream
     private let mode: BLAKE3Mode
-    /// Files with partials or an end seen, by position; removed when the file's result is out,
-    /// so memory follows the files in flight, not the corpus.
-    private var assemblies: [Int: BLAKE3FileAssembly] = [:]
-    private var ended: Set<Int> = []
+    /// A file with partials or its end seen; removed when its result is out, so memory
+    /// follows the files in flight, not the corpus.
+    private struct InFlight {
+        var assembly: BLAKE3FileAssembly
+        /// The file as the reader listed it, once its end arrived.
+        var ended: FileJob?
+    }
+    private var inFlight: [Int: InFlight] = [:]
+    /// Files that failed: partials of theirs that arrive later are dropped.
     private var failed: Set<Int> = []
-    /// Files whose length is not their listed size (the reader measured another).
-    private var sizes: [Int: UInt64] = [:]
+    /// Lengths the readers measured (a listed size that was not the length), until the file is in flight.
+    private var measured: [Int: UInt64] = [:]
     private let emit: ([FileResult]) -> Void
     /// Results of the current `accept`, handed on together.
     private var finished: [FileResult] = []
@@ -25,7 +30,13 @@ public final class Assembler {
         self.emit = emit
     }
 
-    private func size(of position: Int) -> UInt64 { sizes[position] ?? stream.job(at: position).size }
+    /// The file's state, started with its length (measured, else as listed in `job` or, for a
+    /// batch that comes before the file's end, in the stream).
+    private func state(_ position: Int, job: FileJob? = nil) -> InFlight {
+        if let state = inFlight[position] { return state }
+        let size = measured.removeValue(forKey: position) ?? job?.size ?? stream.job(at: position).size
+        return InFlight(assembly: BLAKE3FileAssembly(fileSize: size), ended: nil)
+    }
 
     /// Adds a computed batch's partials.
     public func accept(_ batch: ComputedBatch) {
@@ -34,12 +45,9 @@ public final class Assembler {
             for (index, subtree) in batch.subtrees.enumerated() {
                 let position = subtree.fileIndex
                 guard !failed.contains(position) else { continue }
-                let record = records.baseAddress! + index * BLAKE3PartialRecords.stride
-                if assemblies[position] == nil {
-                    assemblies[position] = BLAKE3FileAssembly(fileSize: size(of: position))
-                }
-                assemblies[position]!.add(subtree, record: record)
-                finishIfComplete(position)
+                var file = state(position)
+                file.assembly.add(subtree, record: records.baseAddress! + index * BLAKE3PartialRecords.stride)
+                finishIfComplete(position, file)
             }
         }
         handOn()
@@ -63,29 +71,28 @@ public final class Assembler {
     private func accept(_ event: FileEvent) {
         switch event {
         case .measured(let position, let size):
-            sizes[position] = size
-        case .ended(let position, let problem?):
-            // Partials of it that arrive later are dropped: it stays marked until the run ends.
+            measured[position] = size
+        case .ended(let position, let job, let problem?):
             failed.insert(position)
-            assemblies[position] = nil
-            sizes[position] = nil
-            let job = stream.job(at: position)
+            inFlight[position] = nil
+            measured[position] = nil
             finished.append(FileResult(index: job.index, path: job.path, size: job.size, digest: nil, problem: problem))
-        case .ended(let position, nil):
-            ended.insert(position)
-            if assemblies[position] == nil { assemblies[position] = BLAKE3FileAssembly(fileSize: size(of: position)) }
-            finishIfComplete(position)
+        case .ended(let position, let job, nil):
+            var file = state(position, job: job)
+            file.ended = job
+            finishIfComplete(position, file)
         }
     }
 
-    private func finishIfComplete(_ position: Int) {
-        guard ended.contains(position), assemblies[position]?.isComplete == true else { return }
-        let digest = assemblies[position]!.finalize(mode: mode)
-        let length = size(of: position)
-        assemblies[position] = nil
-        ended.remove(position)
-        sizes[position] = nil
-        let job = stream.job(at: position)
-        finished.append(FileResult(index: job.index, path: job.path, size: length, digest: digest, problem: nil))
+    /// Emits the file's result if its end and all its partials are in; else keeps `file`.
+    private func finishIfComplete(_ position: Int, _ file: InFlight) {
+        guard let job = file.ended, file.assembly.isComplete else {
+            inFlight[position] = file
+            return
+        }
+        var assembly = file.assembly
+        let digest = assembly.finalize(mode: mode)
+        inFlight[position] = nil
+        finished.append(FileResult(index: job.index, path: job.path, size: assembly.fileSize, digest: digest, problem: nil))
     }
 }

@@ -46,9 +46,6 @@ public final class CPUBackend: ComputeBackend {
     }
 }
 
-extension CPUBackend: ComputeLaneShape {
+extension CPUBackend {
     public var isHostCPU: Bool { true }
-    public var providesStaging: Bool { false }
-    public func buffersInFlight(bufferBytes: Int) -> Int { workerCount }
-    public func setOtherLanesRemain(_ others: Bool) {}
 }

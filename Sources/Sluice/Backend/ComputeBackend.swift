@@ -26,15 +26,6 @@ public protocol ComputeBackend: AnyObject, Sendable {
     var preferredBatchBytes: Int { get }
     /// Creates one staging buffer (ordinary memory, or pinned memory the device reads directly).
     func makeStagingBuffer(capacity: Int) -> StagingBuffer
-    /// One worker's loop. Throws only for device faults that end the backend.
-    func runWorker(
-        index: Int, mode: BLAKE3Mode, batches: BoundedQueue<StagingBuffer>, deliver: (ComputedBatch) -> Void,
-        recycle: (StagingBuffer) -> Void, clock: StageClock
-    ) throws
-}
-
-/// What the pipeline asks of a lane beyond running it; the defaults fit a host CPU lane.
-public protocol ComputeLaneShape {
     /// Whether the lane computes on the host's cores (the CPU SIMD backend): its small batches
     /// then set the run's batch size.
     var isHostCPU: Bool { get }
@@ -45,13 +36,18 @@ public protocol ComputeLaneShape {
     /// Tells the lane whether other lanes run beside it: a lane whose device fails then leaves
     /// the run (the others take the remaining batches) instead of computing them itself on the CPU.
     func setOtherLanesRemain(_ others: Bool)
+    /// One worker's loop. Throws only for device faults that end the backend.
+    func runWorker(
+        index: Int, mode: BLAKE3Mode, batches: BoundedQueue<StagingBuffer>, deliver: (ComputedBatch) -> Void,
+        recycle: (StagingBuffer) -> Void, clock: StageClock
+    ) throws
 }
 
 extension ComputeBackend {
-    public var isHostCPU: Bool { (self as? ComputeLaneShape)?.isHostCPU ?? false }
-    public var providesStaging: Bool { (self as? ComputeLaneShape)?.providesStaging ?? false }
-    public func buffersInFlight(bufferBytes: Int) -> Int {
-        (self as? ComputeLaneShape)?.buffersInFlight(bufferBytes: bufferBytes) ?? workerCount
-    }
-    public func setOtherLanesRemain(_ others: Bool) { (self as? ComputeLaneShape)?.setOtherLanesRemain(others) }
+    // Defaults of the lane-shape requirements: a lane that computes off the host's cores with
+    // ordinary staging, one buffer per worker, and nothing to change beside other lanes.
+    public var isHostCPU: Bool { false }
+    public var providesStaging: Bool { false }
+    public func buffersInFlight(bufferBytes: Int) -> Int { workerCount }
+    public func setOtherLanesRemain(_ others: Bool) {}
 }

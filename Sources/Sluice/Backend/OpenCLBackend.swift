@@ -233,7 +233,7 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
     }
 }
 
-extension OpenCLBackend: ComputeLaneShape {
+extension OpenCLBackend {
     public var isHostCPU: Bool { false }
     /// Pinned staging is what a GPU's DMA wants; a CPU-type device beside other lanes reads host
     /// memory anyway, and switching the pool to its buffers only cost time (measured: part of

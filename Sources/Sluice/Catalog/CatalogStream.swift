@@ -75,6 +75,13 @@ public final class CatalogStream: @unchecked Sendable {
         return position < jobs.count ? jobs[position] : nil
     }
 
+    /// The job at `position` if the walk has listed it, without waiting.
+    public func jobIfListed(at position: Int) -> FileJob? {
+        condition.lock()
+        defer { condition.unlock() }
+        return position < jobs.count ? jobs[position] : nil
+    }
+
     /// The job at `position`, which `waitForJob` has returned before.
     public func job(at position: Int) -> FileJob {
         condition.lock()

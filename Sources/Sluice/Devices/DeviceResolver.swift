@@ -57,8 +57,20 @@ extension DeviceResolver {
     public static func lanes(for specs: [DeviceSpec], inventory: DeviceInventory = .current())
         throws -> (devices: [ComputeDevice], warnings: [String])
     {
+        let found = lanesLeavingOutUnmatched(for: specs, inventory: inventory)
+        if let first = found.unmatched.first { throw first.error }
+        return (found.devices, found.warnings)
+    }
+
+    /// `lanes(for:)`, but an `opencl…` entry that matches nothing is left out (with its error in
+    /// `unmatched`) and the other entries still give their lanes: beside a CPU lane, one typo
+    /// must not drop the rest of the list.
+    public static func lanesLeavingOutUnmatched(for specs: [DeviceSpec], inventory: DeviceInventory = .current())
+        -> (devices: [ComputeDevice], warnings: [String], unmatched: [(spec: DeviceSpec, error: DeviceSelectionError)])
+    {
         var devices: [ComputeDevice] = []
         var warnings: [String] = []
+        var unmatched: [(spec: DeviceSpec, error: DeviceSelectionError)] = []
         func add(_ device: ComputeDevice) {
             let present = devices.contains { existing in
                 switch (existing, device) {
@@ -85,9 +97,15 @@ extension DeviceResolver {
                 }
                 gpus.forEach(add)
             case .opencl:
-                add(try resolve(spec, strict: true, inventory: inventory).device)
+                do {
+                    add(try resolve(spec, strict: true, inventory: inventory).device)
+                } catch let error as DeviceSelectionError {
+                    unmatched.append((spec, error))
+                } catch {
+                    unmatched.append((spec, DeviceSelectionError("\(error)")))
+                }
             }
         }
-        return (devices, warnings)
+        return (devices, warnings, unmatched)
     }
 }

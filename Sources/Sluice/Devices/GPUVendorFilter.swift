@@ -17,9 +17,9 @@ public enum GPUVendorFilter {
     public enum Outcome: Equatable, Sendable {
         /// Nothing was left out (no CPU-only vendor file, or `OCL_ICD_VENDORS` names one file).
         case unchanged
-        /// The loader now reads only these vendor files, copied into `folder` (remove it once
-        /// the platforms are listed: the loader reads it once).
-        case restricted(kept: [String], folder: String)
+        /// The loader now reads only copies of the vendor files that may drive a GPU, in
+        /// `folder` (remove it once the platforms are listed: the loader reads it once).
+        case restricted(folder: String)
         /// Every vendor file names a CPU-only implementation: there is no GPU to look for.
         case noGPUImplementation(skipped: [String])
     }
@@ -73,6 +73,6 @@ public enum GPUVendorFilter {
             guard (try? FileManager.default.copyItem(atPath: path, toPath: target)) != nil else { return .unchanged }
         }
         setenv("OCL_ICD_VENDORS", privateFolder, 1)
-        return .restricted(kept: kept, folder: privateFolder)
+        return .restricted(folder: privateFolder)
     }
 }

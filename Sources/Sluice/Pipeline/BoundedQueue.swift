@@ -73,18 +73,6 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
         return closed && items.count == head
     }
 
-    /// Waits until an item is queued or the queue is finished, at most `timeout` seconds.
-    /// Returns whether an item is there.
-    public func waitForItem(timeout: Double) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        let deadline = Date(timeIntervalSinceNow: timeout)
-        while items.count == head && !closed {
-            if !condition.wait(until: deadline) { break }
-        }
-        return items.count > head
-    }
-
     /// Ends the stream: pending pops return what is left, then nil; pushes are refused.
     public func close() {
         condition.lock()

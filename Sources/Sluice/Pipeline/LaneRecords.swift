@@ -34,13 +34,6 @@ final class LaneRecords: @unchecked Sendable {
         return clock
     }
 
-    /// The clock of a registered lane.
-    func clock(of backend: ComputeBackend) -> StageClock {
-        lock.lock()
-        defer { lock.unlock() }
-        return entries.first { $0.backend === backend }!.clock
-    }
-
     func addWarnings(_ warnings: [String]) {
         lock.lock()
         extraWarnings += warnings

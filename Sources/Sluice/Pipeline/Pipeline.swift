@@ -50,7 +50,6 @@ public final class Pipeline {
         let started = StageClock.now()
         var summary = RunSummary()
 
-
         // The lanes that run from the start. With none ready, the starting ones are waited for.
         var ready: [ComputeBackend] = []
         var starting: [StartingLane] = []
@@ -170,15 +169,14 @@ public final class Pipeline {
                 if stagingLane == nil, let provider = joined.first(where: { $0.providesStaging }) {
                     pool.replaceMaker { provider.makeStagingBuffer(capacity: bufferBytes) }
                 }
-                var extra: [StageThread] = []
-                for (number, backend) in joined.enumerated() {
-                    precondition(backend.workerCount == 1, "a lane that joins late runs one worker")
+                // Every worker of every joined lane, on threads this one waits for.
+                let late = joined.flatMap { backend in
                     let clock = laneRecords.add(backend, startSeconds: lane.startSeconds ?? 0)
-                    if number == 0 { continue }
-                    extra.append(StageThread(name: "sluice-late-\(number)") { work(backend, index: 0, clock: clock) })
+                    return (0..<backend.workerCount).map { index in
+                        StageThread(name: "sluice-late-\(index)") { work(backend, index: index, clock: clock) }
+                    }
                 }
-                work(joined[0], index: 0, clock: laneRecords.clock(of: joined[0]))
-                for thread in extra { thread.join() }
+                for thread in late { thread.join() }
             })
         }
 

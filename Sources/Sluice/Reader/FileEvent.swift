@@ -6,6 +6,7 @@ public enum FileEvent: Sendable {
     case measured(position: Int, size: UInt64)
     /// The file was read to its end and passed the end-of-read checks (all its subtrees are in
     /// batches), or it failed with `problem` (its partials, if any, are to be dropped). Sent
-    /// exactly once per file that a reader took, after every range of it was read.
-    case ended(position: Int, problem: FileProblem?)
+    /// exactly once per file that a reader took, after every range of it was read. `job` is the
+    /// file as listed (the result carries its index and path).
+    case ended(position: Int, job: FileJob, problem: FileProblem?)
 }

@@ -13,6 +13,8 @@ final class ReadPlan: @unchecked Sendable {
     struct Task {
         /// The file's position in the catalog's jobs.
         var position: Int
+        /// The file as listed.
+        var job: FileJob
         /// The bytes to read, or nil for the whole file (one reader, one task).
         var range: Range<UInt64>?
         /// The state shared by the ranges of a split file (nil for a whole-file task).
@@ -26,6 +28,8 @@ final class ReadPlan: @unchecked Sendable {
     private var nextPosition = 0
     private var nextRangeStart: UInt64 = 0
     private var current: SharedFile?
+    /// Set by `abandon`: no task is handed out any more.
+    private var abandoned = false
 
     init(stream: CatalogStream, rangeBytes: Int) {
         precondition(rangeBytes > 0 && rangeBytes % BLAKE3Layout.maxSubtreeBytes == 0)
@@ -33,29 +37,24 @@ final class ReadPlan: @unchecked Sendable {
         self.rangeBytes = UInt64(rangeBytes)
     }
 
-    /// Whether `next()` would return at once (a task is listed, or there is none left).
-    var hasTaskNow: Bool {
+    /// The next task, or nil when every file is handed out. When the walk has not listed the
+    /// next file yet, calls `beforeWaiting` (a reader sends the events it holds) and waits.
+    func next(beforeWaiting: () -> Void = {}) -> Task? {
         lock.lock()
         defer { lock.unlock() }
-        if nextPosition == Int.max { return true }
-        let (count, _, complete) = stream.snapshot
-        return nextPosition < count || complete
-    }
-
-    /// The next task, or nil when every file is handed out (waiting for the walk while it has
-    /// not listed the next file yet).
-    func next() -> Task? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard nextPosition != Int.max, let job = stream.waitForJob(at: nextPosition) else { return nil }
+        guard !abandoned else { return nil }
         let position = nextPosition
+        guard let job = stream.jobIfListed(at: position) ?? {
+            beforeWaiting()
+            return stream.waitForJob(at: position)
+        }() else { return nil }
         let size = job.size
         guard size > rangeBytes else {
             nextPosition += 1
-            return Task(position: position, range: nil, file: nil)
+            return Task(position: position, job: job, range: nil, file: nil)
         }
         if nextRangeStart == 0 {
-            current = SharedFile(position: position, ranges: Int((size + rangeBytes - 1) / rangeBytes))
+            current = SharedFile(position: position, job: job, ranges: Int((size + rangeBytes - 1) / rangeBytes))
         }
         let start = nextRangeStart
         let end = min(size, start + rangeBytes)
@@ -67,7 +66,7 @@ final class ReadPlan: @unchecked Sendable {
         } else {
             nextRangeStart = end
         }
-        return Task(position: position, range: start ..< end, file: file)
+        return Task(position: position, job: job, range: start ..< end, file: file)
     }
 }
 
@@ -75,18 +74,18 @@ extension ReadPlan {
     /// Stops handing out tasks (an interrupted run). The ranges of the file being handed out that
     /// no reader took end with `problem`; returns that file's outcome if no range of it is still
     /// being read (the caller sends its `.ended` event), so that the file gets its one report.
-    func abandon(with problem: (FileJob) -> FileProblem) -> (position: Int, problem: FileProblem?)? {
+    func abandon(with problem: (FileJob) -> FileProblem) -> (file: SharedFile, problem: FileProblem?)? {
         lock.lock()
         defer { lock.unlock() }
-        nextPosition = Int.max
+        abandoned = true
         guard let file = current else { return nil }
         current = nil
-        let job = stream.job(at: file.position)
+        let job = file.job
         let untaken = Int((job.size - nextRangeStart + rangeBytes - 1) / rangeBytes)
         file.fail(problem(job))
-        var outcome: (Int, FileProblem?)?
+        var outcome: (SharedFile, FileProblem?)?
         for _ in 0..<untaken {
-            if let last = file.rangeFinished() { outcome = (file.position, last) }
+            if let last = file.rangeFinished() { outcome = (file, last) }
         }
         return outcome
     }
@@ -99,6 +98,8 @@ extension ReadPlan {
 final class SharedFile: @unchecked Sendable {
     /// The file's position in the catalog's jobs.
     let position: Int
+    /// The file as listed.
+    let job: FileJob
     private let lock = NSLock()
     private var opened = false
     private var reader: FileReader?
@@ -106,8 +107,9 @@ final class SharedFile: @unchecked Sendable {
     private var remaining: Int
     private var wholeClaimed = false
 
-    init(position: Int, ranges: Int) {
+    init(position: Int, job: FileJob, ranges: Int) {
         self.position = position
+        self.job = job
         remaining = ranges
     }
 

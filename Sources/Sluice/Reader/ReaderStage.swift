@@ -10,7 +10,6 @@ import Foundation
 /// pool (waiting there when all are in flight: back-pressure). A file's problems end that file
 /// only.
 public final class ReaderStage: @unchecked Sendable {
-    private let stream: CatalogStream
     private let pool: BufferPool
     private let strategy: ReadStrategy
     private let plan: ReadPlan
@@ -26,7 +25,6 @@ public final class ReaderStage: @unchecked Sendable {
     ///   - rangeBytes: the largest piece of a file one reader reads before the next piece may go
     ///     to another reader (a multiple of `BLAKE3Layout.maxSubtreeBytes`).
     public init(stream: CatalogStream, pool: BufferPool, strategy: ReadStrategy, threads: Int, rangeBytes: Int) {
-        self.stream = stream
         self.pool = pool
         self.strategy = strategy
         self.threads = threads
@@ -56,21 +54,20 @@ public final class ReaderStage: @unchecked Sendable {
         let outbox = EventOutbox(send: send)
         let queue = OutboxQueue(batches: batches, outbox: outbox)
         var buffer = pool.take()
-        while !isCancelled() {
-            if !plan.hasTaskNow { outbox.flush() }
-            guard let task = plan.next() else { break }
+        while !isCancelled(), let task = plan.next(beforeWaiting: outbox.flush) {
             let bytes: UInt64
             if let file = task.file, let range = task.range {
                 bytes = readRange(range, of: file, into: &buffer, batches: queue, events: outbox.note, isCancelled: isCancelled)
             } else {
-                bytes = readWholeFile(task.position, into: &buffer, batches: queue, events: outbox.note, isCancelled: isCancelled)
+                bytes = readWholeFile(task.job, at: task.position, into: &buffer, batches: queue, events: outbox.note,
+                                      isCancelled: isCancelled)
             }
             threadBytes[index] &+= bytes
         }
-        if isCancelled(), let (position, problem) = plan.abandon(with: { job in
+        if isCancelled(), let (file, problem) = plan.abandon(with: { job in
             FileProblem(path: job.path, kind: .error, message: "interrupted before the end of the file")
         }) {
-            outbox.note(.ended(position: position, problem: problem))
+            outbox.note(.ended(position: file.position, job: file.job, problem: problem))
         }
         if buffer.subtrees.isEmpty {
             pool.recycle(buffer)
@@ -81,9 +78,8 @@ public final class ReaderStage: @unchecked Sendable {
     }
 
     /// Reads a file that is one task: open, every subtree, end-of-read checks, `.ended`.
-    private func readWholeFile(_ position: Int, into buffer: inout StagingBuffer, batches: OutboxQueue,
+    private func readWholeFile(_ job: FileJob, at position: Int, into buffer: inout StagingBuffer, batches: OutboxQueue,
                                events: (FileEvent) -> Void, isCancelled: () -> Bool) -> UInt64 {
-        let job = stream.job(at: position)
         let started = StageClock.now()
         let reader: FileReader
         do {
@@ -92,12 +88,12 @@ public final class ReaderStage: @unchecked Sendable {
             reader = try FileReader(job: job, strategy: strategy, adviseWillNeed: job.size >= Self.adviseThreshold)
         } catch {
             clock.record(since: started, items: 1)
-            events(.ended(position: position, problem: error))
+            events(.ended(position: position, job: job, problem: error))
             return 0
         }
         if reader.size != job.size { events(.measured(position: position, size: reader.size)) }
         var cursor = BLAKE3SubtreeCursor(fileSize: reader.size)
-        var (bytes, problem) = readSubtrees(&cursor, of: reader, position: position, into: &buffer, batches: batches,
+        var (bytes, problem) = readSubtrees(&cursor, of: reader, job: job, position: position, into: &buffer, batches: batches,
                                             started: started, isCancelled: isCancelled, hasFailed: { false })
         if problem == nil {
             let finishing = StageClock.now()
@@ -106,7 +102,7 @@ public final class ReaderStage: @unchecked Sendable {
         } else {
             clock.record(since: StageClock.now(), items: 1)
         }
-        events(.ended(position: position, problem: problem))
+        events(.ended(position: position, job: job, problem: problem))
         return bytes
     }
 
@@ -115,7 +111,7 @@ public final class ReaderStage: @unchecked Sendable {
                            batches: OutboxQueue, events: (FileEvent) -> Void,
                            isCancelled: () -> Bool) -> UInt64 {
         let position = file.position
-        let job = stream.job(at: position)
+        let job = file.job
         let started = StageClock.now()
         var bytes: UInt64 = 0
         let reader = file.reader { () throws(FileProblem) -> FileReader in
@@ -131,7 +127,7 @@ public final class ReaderStage: @unchecked Sendable {
                 cursor = BLAKE3SubtreeCursor(fileSize: reader.size)
             }
             if var cursor {
-                let (read, problem) = readSubtrees(&cursor, of: reader, position: position, into: &buffer, batches: batches,
+                let (read, problem) = readSubtrees(&cursor, of: reader, job: job, position: position, into: &buffer, batches: batches,
                                                    started: started, isCancelled: isCancelled, hasFailed: { file.hasFailed })
                 bytes = read
                 if let problem { file.fail(problem) }
@@ -143,17 +139,16 @@ public final class ReaderStage: @unchecked Sendable {
         }
         if let outcome = file.rangeFinished() {
             clock.record(since: StageClock.now(), items: 1)
-            events(.ended(position: position, problem: outcome))
+            events(.ended(position: position, job: job, problem: outcome))
         }
         return bytes
     }
 
     /// Packs the subtrees `cursor` yields into buffers and reads them, pushing each full buffer.
     /// Returns the bytes read and the problem that stopped the read, if any.
-    private func readSubtrees(_ cursor: inout BLAKE3SubtreeCursor, of reader: FileReader, position: Int,
+    private func readSubtrees(_ cursor: inout BLAKE3SubtreeCursor, of reader: FileReader, job: FileJob, position: Int,
                               into buffer: inout StagingBuffer, batches: OutboxQueue, started: UInt64,
                               isCancelled: () -> Bool, hasFailed: () -> Bool) -> (UInt64, FileProblem?) {
-        let job = stream.job(at: position)
         var started = started
         var bytesRead: UInt64 = 0
         var unrecorded: UInt64 = 0
