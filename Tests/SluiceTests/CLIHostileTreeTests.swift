@@ -8,10 +8,7 @@ import XCTest
 /// accepts every line of the run's own output.
 final class CLIHostileTreeTests: XCTestCase {
     func testHostileTreeGivesRightDigestsAndOneReportPerBadEntry() throws {
-        guard getuid() == 0 else { throw XCTSkip("needs root to run sluice as nobody via setpriv") }
-        let setpriv = URL(fileURLWithPath: "/usr/bin/setpriv")
-        guard FileManager.default.isExecutableFile(atPath: setpriv.path) else { throw XCTSkip("setpriv is not installed") }
-        let sluice = try Subprocess.sluiceExecutable()
+        let (setpriv, asNobody) = try Subprocess.asNobody()
         let scratch = try ScratchDirectory()
         XCTAssertEqual(chmod(scratch.root.description, 0o755), 0)
         let tree = try scratch.makeDirectory("tree")
@@ -82,7 +79,6 @@ final class CLIHostileTreeTests: XCTestCase {
         for (name, digest) in zip(good, referenceDigests) { expected[tree.appending(name)] = digest }
 
         let environment = ["HOME": scratch.root.description, "POCL_CACHE_DIR": pocl.description]
-        let asNobody = ["--reuid=65534", "--regid=65534", "--clear-groups", sluice.path]
         let devices = TestBackendKind.opencl.isAvailable ? ["cpu", "opencl"] : ["cpu"]
         for (device, follow) in devices.map({ ($0, false) }) + [("cpu", true)] {
             let label = "\(device)\(follow ? " -L" : "")"

@@ -15,32 +15,15 @@ final class CLIInterruptTests: XCTestCase {
         XCTAssertTrue(FileManager.default.createFile(atPath: big, contents: nil))
         XCTAssertEqual(truncate(big, 16 << 30), 0)
 
-        let output = scratch.path("out").description
-        XCTAssertTrue(FileManager.default.createFile(atPath: output, contents: nil))
-        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: output))
-        defer { try? handle.close() }
-        let process = Process()
-        process.executableURL = try Subprocess.sluiceExecutable()
         // Path order: the small files first, so some results exist before the big file starts.
-        process.arguments = ["run", "-q", "--device", "cpu", "--order", "path", "--ordered", "--readers", "2",
-                             tree.description]
-        process.standardOutput = handle
-        let errors = scratch.path("err").description
-        XCTAssertTrue(FileManager.default.createFile(atPath: errors, contents: nil))
-        process.standardError = try XCTUnwrap(FileHandle(forWritingAtPath: errors))
-        let finished = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in finished.signal() }
-        try process.run()
+        let run = try BackgroundSluice(["run", "-q", "--device", "cpu", "--order", "path", "--ordered", "--readers", "2",
+                                        tree.description], in: scratch)
         // Wait until the big file is being read: output for the small files has appeared or time passed.
         Thread.sleep(forTimeInterval: 1.0)
-        kill(process.processIdentifier, SIGINT)
-        if finished.wait(timeout: .now() + 20) == .timedOut {
-            kill(process.processIdentifier, SIGKILL)
-            XCTFail("sluice did not stop within 20 s of SIGINT")
-            return
-        }
-        XCTAssertEqual(process.terminationStatus, 130)
-        let text = try String(contentsOfFile: output, encoding: .utf8)
+        run.send(SIGINT)
+        guard run.waitForExit(seconds: 20) else { return XCTFail("sluice did not stop within 20 s of SIGINT") }
+        XCTAssertEqual(run.process.terminationStatus, 130)
+        let text = run.stdoutText
         let lines = text.split(separator: "\n")
         // Every small file was hashed before the big one started, and its line is whole.
         XCTAssertEqual(lines.count, 20, text)
@@ -52,7 +35,7 @@ final class CLIInterruptTests: XCTestCase {
         XCTAssertEqual(ChecksumLines.digests(Data(text.utf8)), ChecksumLines.digests(try Subprocess.b3sum(small).stdout))
         XCTAssertFalse(lines.contains { $0.hasSuffix("big.sparse") }, "the interrupted file has no digest")
         // Its ranges were being read by the readers: it still gets its one report.
-        let reports = try String(contentsOfFile: errors, encoding: .utf8).split(separator: "\n").filter { $0.contains("zz-big.sparse") }
+        let reports = run.stderrText.split(separator: "\n").filter { $0.contains("zz-big.sparse") }
         XCTAssertEqual(reports.count, 1, "\(reports)")
         XCTAssertTrue(reports.first?.contains("interrupted before the end of the file") == true, "\(reports)")
     }
@@ -66,29 +49,15 @@ final class CLIInterruptTests: XCTestCase {
         XCTAssertEqual(truncate(big, 16 << 30), 0)
         let digest = String(try Subprocess.b3sum([small.description]).stdoutText.prefix(64))
         let list = try scratch.write(scratch.path("sums"), Array("\(digest)  \(small.description)\n\(digest)  \(big)\n".utf8))
-        let output = scratch.path("out").description
-        let errors = scratch.path("err").description
-        XCTAssertTrue(FileManager.default.createFile(atPath: output, contents: nil))
-        XCTAssertTrue(FileManager.default.createFile(atPath: errors, contents: nil))
-        let process = Process()
-        process.executableURL = try Subprocess.sluiceExecutable()
-        process.arguments = ["check", "--device", "cpu", list.description]
-        process.standardOutput = try XCTUnwrap(FileHandle(forWritingAtPath: output))
-        process.standardError = try XCTUnwrap(FileHandle(forWritingAtPath: errors))
-        let finished = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in finished.signal() }
-        try process.run()
+        let check = try BackgroundSluice(["check", "--device", "cpu", list.description], in: scratch)
         Thread.sleep(forTimeInterval: 1.0)
-        XCTAssertTrue(process.isRunning, "still hashing the 16 GiB file")
-        kill(process.processIdentifier, SIGINT)
-        if finished.wait(timeout: .now() + 20) == .timedOut {
-            kill(process.processIdentifier, SIGKILL)
-            return XCTFail("check did not stop within 20 s of SIGINT")
-        }
-        XCTAssertEqual(process.terminationReason, .exit)
-        XCTAssertEqual(process.terminationStatus, 130)
-        XCTAssertEqual(try String(contentsOfFile: output, encoding: .utf8), "", "no OK and no FAILED line")
-        XCTAssertTrue(try String(contentsOfFile: errors, encoding: .utf8).contains("check interrupted"))
+        XCTAssertTrue(check.process.isRunning, "still hashing the 16 GiB file")
+        check.send(SIGINT)
+        guard check.waitForExit(seconds: 20) else { return XCTFail("check did not stop within 20 s of SIGINT") }
+        XCTAssertEqual(check.process.terminationReason, .exit)
+        XCTAssertEqual(check.process.terminationStatus, 130)
+        XCTAssertEqual(check.stdoutText, "", "no OK and no FAILED line")
+        XCTAssertTrue(check.stderrText.contains("check interrupted"))
     }
 
     /// A run whose standard output nobody reads (a stalled reader at the other end of a pipe)
@@ -104,31 +73,23 @@ final class CLIInterruptTests: XCTestCase {
             let readEnd = open(fifo.description, O_RDONLY | O_NONBLOCK)
             XCTAssertGreaterThanOrEqual(readEnd, 0)
             defer { close(readEnd) }
-            let errors = scratch.path("err-\(signal)").description
-            XCTAssertTrue(FileManager.default.createFile(atPath: errors, contents: nil))
-            let process = Process()
-            process.executableURL = try Subprocess.sluiceExecutable()
-            process.arguments = ["run", "-q", "--device", "cpu", tree.description]
-            process.standardOutput = try XCTUnwrap(FileHandle(forWritingAtPath: fifo.description))
-            process.standardError = try XCTUnwrap(FileHandle(forWritingAtPath: errors))
-            let finished = DispatchSemaphore(value: 0)
-            process.terminationHandler = { _ in finished.signal() }
-            try process.run()
+            let run = try BackgroundSluice(["run", "-q", "--device", "cpu", tree.description], in: scratch,
+                                           name: "signal-\(signal)",
+                                           stdout: try XCTUnwrap(FileHandle(forWritingAtPath: fifo.description)))
             // Long enough for the pipe to fill and the writer to block.
             Thread.sleep(forTimeInterval: 1.5)
-            XCTAssertTrue(process.isRunning, "the run is blocked on its output")
+            XCTAssertTrue(run.process.isRunning, "the run is blocked on its output")
             let signalled = Date()
-            kill(process.processIdentifier, signal)
-            if finished.wait(timeout: .now() + 10) == .timedOut {
-                kill(process.processIdentifier, SIGKILL)
+            run.send(signal)
+            guard run.waitForExit(seconds: 10) else {
                 XCTFail("signal \(signal): sluice did not stop within 10 s")
                 continue
             }
             let seconds = Date().timeIntervalSince(signalled)
-            XCTAssertEqual(process.terminationReason, .exit, "signal \(signal)")
-            XCTAssertEqual(process.terminationStatus, 130, "signal \(signal)")
+            XCTAssertEqual(run.process.terminationReason, .exit, "signal \(signal)")
+            XCTAssertEqual(run.process.terminationStatus, 130, "signal \(signal)")
             XCTAssertLessThan(seconds, 5, "signal \(signal): the watchdog ends the run about 2 s after the signal")
-            let stderr = try String(contentsOfFile: errors, encoding: .utf8)
+            let stderr = run.stderrText
             XCTAssertTrue(stderr.contains("sluice: interrupted, and the run did not stop within 2 s (output blocked?): exiting now"), stderr)
         }
     }

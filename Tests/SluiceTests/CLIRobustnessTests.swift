@@ -29,10 +29,7 @@ final class CLIRobustnessTests: XCTestCase {
     }
 
     func testUnreadableFileGetsAnErrorLineOthersAreHashedExitOne() throws {
-        guard getuid() == 0 else { throw XCTSkip("needs root to run sluice as nobody via setpriv") }
-        let setpriv = URL(fileURLWithPath: "/usr/bin/setpriv")
-        guard FileManager.default.isExecutableFile(atPath: setpriv.path) else { throw XCTSkip("setpriv is not installed") }
-        let sluice = try Subprocess.sluiceExecutable()
+        let (setpriv, asNobody) = try Subprocess.asNobody()
         let scratch = try ScratchDirectory()
         // mkdtemp makes 0700: nobody must traverse the root, read everything but one file.
         XCTAssertEqual(chmod(scratch.root.description, 0o755), 0)
@@ -47,7 +44,7 @@ final class CLIRobustnessTests: XCTestCase {
         let expected = ChecksumLines.sortedLines(try Subprocess.b3sum(readable).stdout)
 
         for read in ["pread", "mmap"] {
-            let outcome = try Subprocess.run(setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", sluice.path,
+            let outcome = try Subprocess.run(setpriv, asNobody + [
                                                        "run", "--device", "cpu", "--read", read, directory.description],
                                              environment: ["HOME": scratch.root.description], timeout: 30)
             XCTAssertEqual(outcome.status, 1, "\(read): \(outcome.stderrText)")
@@ -57,7 +54,7 @@ final class CLIRobustnessTests: XCTestCase {
             XCTAssertTrue(errorLines.first?.contains("Permission denied") == true, "\(read): \(outcome.stderrText)")
             XCTAssertTrue(outcome.stderrText.contains("1 failed"), "\(read): \(outcome.stderrText)")
 
-            let json = try Subprocess.run(setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", sluice.path,
+            let json = try Subprocess.run(setpriv, asNobody + [
                                                     "run", "-q", "--device", "cpu", "--read", read, "--format", "jsonl",
                                                     directory.description],
                                           environment: ["HOME": scratch.root.description], timeout: 30)
@@ -72,10 +69,7 @@ final class CLIRobustnessTests: XCTestCase {
     }
 
     func testUnreadableDirectoryIsNamedAndSiblingsAreStillWalked() throws {
-        guard getuid() == 0 else { throw XCTSkip("needs root to run sluice as nobody via setpriv") }
-        let setpriv = URL(fileURLWithPath: "/usr/bin/setpriv")
-        guard FileManager.default.isExecutableFile(atPath: setpriv.path) else { throw XCTSkip("setpriv is not installed") }
-        let sluice = try Subprocess.sluiceExecutable()
+        let (setpriv, asNobody) = try Subprocess.asNobody()
         let scratch = try ScratchDirectory()
         XCTAssertEqual(chmod(scratch.root.description, 0o755), 0)
         let directory = try scratch.makeDirectory("tree")
@@ -84,7 +78,7 @@ final class CLIRobustnessTests: XCTestCase {
         try scratch.writeRandom("tree/c/two", size: 10)
         for sub in ["", "/a", "/b-closed", "/c"] { XCTAssertEqual(chmod(directory.description + sub, 0o755), 0) }
         XCTAssertEqual(chmod(directory.description + "/b-closed", 0o700), 0)
-        let outcome = try Subprocess.run(setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", sluice.path,
+        let outcome = try Subprocess.run(setpriv, asNobody + [
                                                    "run", "--device", "cpu", directory.description],
                                          environment: ["HOME": scratch.root.description], timeout: 30)
         XCTAssertEqual(outcome.status, 1, outcome.stderrText)

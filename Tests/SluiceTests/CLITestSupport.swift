@@ -249,3 +249,57 @@ extension ScratchDirectory {
         try write(path(relative), randomBytes(count))
     }
 }
+
+/// A `sluice` process started in the background, its stdout and stderr in files (or stdout
+/// wherever `stdout` points), for tests that act on it while it runs (a signal, a truncation).
+final class BackgroundSluice {
+    let process = Process()
+    /// The files holding its stdout (unless given) and stderr.
+    let outputPath: String
+    let errorsPath: String
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Starts `sluice ARGUMENTS…` now.
+    init(_ arguments: [String], in scratch: ScratchDirectory, name: String = "background", stdout: FileHandle? = nil) throws {
+        outputPath = scratch.path("\(name).out").description
+        errorsPath = scratch.path("\(name).err").description
+        XCTAssertTrue(FileManager.default.createFile(atPath: outputPath, contents: nil))
+        XCTAssertTrue(FileManager.default.createFile(atPath: errorsPath, contents: nil))
+        process.executableURL = try Subprocess.sluiceExecutable()
+        process.arguments = arguments
+        process.standardOutput = try stdout ?? XCTUnwrap(FileHandle(forWritingAtPath: outputPath))
+        process.standardError = try XCTUnwrap(FileHandle(forWritingAtPath: errorsPath))
+        process.terminationHandler = { [finished] _ in finished.signal() }
+        try process.run()
+    }
+
+    /// Sends `signal`.
+    func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    /// Waits for the exit; kills the process and returns false after `seconds`.
+    func waitForExit(seconds: Double) -> Bool {
+        if finished.wait(timeout: .now() + seconds) == .success { return true }
+        send(SIGKILL)
+        _ = finished.wait(timeout: .now() + 10)
+        return false
+    }
+
+    var stdoutText: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
+    var stderrText: String { (try? String(contentsOfFile: errorsPath, encoding: .utf8)) ?? "" }
+    var outcome: ProcessOutcome {
+        ProcessOutcome(status: process.terminationStatus,
+                       stdout: (try? Data(contentsOf: URL(fileURLWithPath: outputPath))) ?? Data(),
+                       stderr: (try? Data(contentsOf: URL(fileURLWithPath: errorsPath))) ?? Data())
+    }
+}
+
+extension Subprocess {
+    /// `setpriv` and the arguments before sluice's own that run it as `nobody` (uid and gid
+    /// 65534, no groups), so that permissions bite; skips the test where that cannot be done.
+    static func asNobody() throws -> (setpriv: URL, prefix: [String]) {
+        guard getuid() == 0 else { throw XCTSkip("needs root to run sluice as nobody via setpriv") }
+        let setpriv = URL(fileURLWithPath: "/usr/bin/setpriv")
+        guard FileManager.default.isExecutableFile(atPath: setpriv.path) else { throw XCTSkip("setpriv is not installed") }
+        return (setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", try sluiceExecutable().path])
+    }
+}

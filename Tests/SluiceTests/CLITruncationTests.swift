@@ -57,28 +57,19 @@ final class CLITruncationTests: XCTestCase {
             originals[path] = digest
         }
 
-        let process = Process()
-        process.executableURL = try Subprocess.sluiceExecutable()
-        process.arguments = ["run", "-q", "--device", "cpu", "--read", "mmap", directory.description]
-        let output = scratch.path("out").description
-        XCTAssertTrue(FileManager.default.createFile(atPath: output, contents: nil))
-        let errors = scratch.path("err").description
-        XCTAssertTrue(FileManager.default.createFile(atPath: errors, contents: nil))
-        process.standardOutput = try XCTUnwrap(FileHandle(forWritingAtPath: output))
-        process.standardError = try XCTUnwrap(FileHandle(forWritingAtPath: errors))
-        try process.run()
+        let run = try BackgroundSluice(["run", "-q", "--device", "cpu", "--read", "mmap", directory.description], in: scratch)
         // Truncate the odd files to 4 KiB, one after another, while the run reads them.
         let victims = files.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
         for victim in victims {
             XCTAssertEqual(truncate(victim.description, 4096), 0)
             usleep(3000)
         }
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationReason, .exit, "sluice was killed by a signal")
-        XCTAssertTrue([0, 1].contains(process.terminationStatus), "exit \(process.terminationStatus)")
+        XCTAssertTrue(run.waitForExit(seconds: 120))
+        XCTAssertEqual(run.process.terminationReason, .exit, "sluice was killed by a signal")
+        XCTAssertTrue([0, 1].contains(run.process.terminationStatus), "exit \(run.process.terminationStatus)")
 
-        let digests = ChecksumLines.digests(try Data(contentsOf: URL(fileURLWithPath: output)))
-        let stderr = try String(contentsOfFile: errors, encoding: .utf8)
+        let digests = ChecksumLines.digests(run.outcome.stdout)
+        let stderr = run.stderrText
         let shortDigests = ChecksumLines.digests(try Subprocess.b3sum(victims.map(\.description)).stdout)
         for file in files {
             let name = file.description
@@ -98,16 +89,8 @@ final class CLITruncationTests: XCTestCase {
     /// /proc/PID/fd), truncates the file to `bytes`, and waits for the exit.
     private func runTruncating(_ path: RawPath, toBytes bytes: Int, arguments: [String]) throws -> ProcessOutcome {
         let scratch = try ScratchDirectory()
-        let outPath = scratch.path("out").description
-        let errPath = scratch.path("err").description
-        XCTAssertTrue(FileManager.default.createFile(atPath: outPath, contents: nil))
-        XCTAssertTrue(FileManager.default.createFile(atPath: errPath, contents: nil))
-        let process = Process()
-        process.executableURL = try Subprocess.sluiceExecutable()
-        process.arguments = arguments
-        process.standardOutput = try XCTUnwrap(FileHandle(forWritingAtPath: outPath))
-        process.standardError = try XCTUnwrap(FileHandle(forWritingAtPath: errPath))
-        try process.run()
+        let run = try BackgroundSluice(arguments, in: scratch)
+        let process = run.process
         let folder = "/proc/\(process.processIdentifier)/fd"
         let deadline = Date().addingTimeInterval(20)
         var truncated = false
@@ -121,10 +104,8 @@ final class CLITruncationTests: XCTestCase {
             }
         }
         XCTAssertTrue(truncated, "the file was never seen open, so it was not truncated during the read")
-        process.waitUntilExit()
+        XCTAssertTrue(run.waitForExit(seconds: 120))
         XCTAssertEqual(process.terminationReason, .exit, "sluice was killed by signal \(process.terminationStatus)")
-        return ProcessOutcome(status: process.terminationStatus,
-                              stdout: try Data(contentsOf: URL(fileURLWithPath: outPath)),
-                              stderr: try Data(contentsOf: URL(fileURLWithPath: errPath)))
+        return run.outcome
     }
 }

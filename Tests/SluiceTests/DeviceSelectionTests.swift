@@ -2,11 +2,6 @@ import XCTest
 @testable import Sluice
 
 final class DeviceSelectionTests: XCTestCase {
-    /// An inventory as a machine without any OpenCL platform has it.
-    private let withoutOpenCL = DeviceInventory(
-        platforms: [], openCL: [],
-        cpu: .init(isa: .avx2, cores: 2, memoryBytes: 1 << 30),
-        note: DeviceInventory.noPlatformNote)
 
     func testParsesEveryDocumentedForm() throws {
         XCTAssertEqual(try DeviceSpec(parsing: "auto"), .auto)
@@ -36,13 +31,13 @@ final class DeviceSelectionTests: XCTestCase {
     }
 
     func testCPUResolvesToTheSIMDBackendSilently() throws {
-        let resolution = try DeviceResolver.resolve(.cpu, strict: true, inventory: withoutOpenCL)
+        let resolution = try DeviceResolver.resolve(.cpu, strict: true, inventory: DeviceInventory.withoutOpenCL)
         guard case .cpu(.avx2) = resolution.device else { return XCTFail("\(resolution.device)") }
         XCTAssertEqual(resolution.warnings, [])
     }
 
     func testAutoWithoutGPUIsTheCPUBackendWithoutWarning() throws {
-        for inventory in [withoutOpenCL, DeviceInventory.current()]
+        for inventory in [DeviceInventory.withoutOpenCL, DeviceInventory.current()]
         where !inventory.openCL.contains(where: \.isGPUOrAccelerator) {
             let resolution = try DeviceResolver.resolve(.auto, strict: true, inventory: inventory)
             guard case .cpu = resolution.device else { return XCTFail("\(resolution.device)") }
@@ -51,7 +46,7 @@ final class DeviceSelectionTests: XCTestCase {
     }
 
     func testGPUWithoutOpenCLFallsBackWithOneWarning() throws {
-        let resolution = try DeviceResolver.resolve(.gpu, strict: false, inventory: withoutOpenCL)
+        let resolution = try DeviceResolver.resolve(.gpu, strict: false, inventory: DeviceInventory.withoutOpenCL)
         guard case .cpu = resolution.device else { return XCTFail("\(resolution.device)") }
         XCTAssertEqual(resolution.warnings.count, 1)
         let warning = try XCTUnwrap(resolution.warnings.first)
@@ -62,7 +57,7 @@ final class DeviceSelectionTests: XCTestCase {
     }
 
     func testGPUWithoutOpenCLUnderStrictIsAnError() {
-        XCTAssertThrowsError(try DeviceResolver.resolve(.gpu, strict: true, inventory: withoutOpenCL)) { error in
+        XCTAssertThrowsError(try DeviceResolver.resolve(.gpu, strict: true, inventory: DeviceInventory.withoutOpenCL)) { error in
             XCTAssertTrue(error is DeviceSelectionError)
             XCTAssertTrue(String(describing: error).contains("--strict-device"))
         }
@@ -70,7 +65,7 @@ final class DeviceSelectionTests: XCTestCase {
 
     func testOpenCLWithoutPlatformIsAnError() {
         XCTAssertThrowsError(try DeviceResolver.resolve(.opencl(platform: nil, device: nil), strict: false,
-                                                        inventory: withoutOpenCL)) { error in
+                                                        inventory: DeviceInventory.withoutOpenCL)) { error in
             XCTAssertTrue(String(describing: error).contains("no OpenCL platform found"), "\(error)")
         }
     }

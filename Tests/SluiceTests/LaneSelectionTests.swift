@@ -4,10 +4,6 @@ import XCTest
 
 /// `--device` lists and the lanes they select, from the resolver to the command line.
 final class LaneSelectionTests: XCTestCase {
-    private let withoutOpenCL = DeviceInventory(
-        platforms: [], openCL: [],
-        cpu: .init(isa: .avx2, cores: 2, memoryBytes: 1 << 30),
-        note: DeviceInventory.noPlatformNote)
 
     func testListsParseAndBadListsNameTheForm() throws {
         XCTAssertEqual(try DeviceSpec.list(parsing: "cpu"), [.cpu])
@@ -43,11 +39,11 @@ final class LaneSelectionTests: XCTestCase {
     }
 
     func testGPUWithoutOneIsNoLaneAndAWarning() throws {
-        let (devices, warnings) = try DeviceResolver.lanes(for: [.gpu], inventory: withoutOpenCL)
+        let (devices, warnings) = try DeviceResolver.lanes(for: [.gpu], inventory: DeviceInventory.withoutOpenCL)
         XCTAssertTrue(devices.isEmpty)
         XCTAssertEqual(warnings.count, 1)
         XCTAssertTrue(warnings[0].contains("no OpenCL GPU found"), warnings[0])
-        XCTAssertThrowsError(try DeviceResolver.lanes(for: [.cpu, .opencl(platform: .index(9), device: nil)], inventory: withoutOpenCL))
+        XCTAssertThrowsError(try DeviceResolver.lanes(for: [.cpu, .opencl(platform: .index(9), device: nil)], inventory: DeviceInventory.withoutOpenCL))
     }
 
     func testVendorFilterLeavesOutCPUOnlyImplementations() throws {

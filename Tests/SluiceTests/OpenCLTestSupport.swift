@@ -24,3 +24,11 @@ enum OpenCLTestDevice {
         try setup.get()
     }
 }
+
+extension DeviceInventory {
+    /// An inventory as a machine without any OpenCL platform has it (an AVX2 CPU, 2 cores).
+    static let withoutOpenCL = DeviceInventory(
+        platforms: [], openCL: [],
+        cpu: .init(isa: .avx2, cores: 2, memoryBytes: 1 << 30),
+        note: DeviceInventory.noPlatformNote)
+}
