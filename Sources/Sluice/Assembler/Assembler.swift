@@ -30,12 +30,14 @@ public final class Assembler {
         self.emit = emit
     }
 
-    /// The file's state, started with its length (measured, else as listed in `job` or, for a
-    /// batch that comes before the file's end, in the stream).
-    private func state(_ position: Int, job: FileJob? = nil) -> InFlight {
-        if let state = inFlight[position] { return state }
+    /// Puts the file in flight if it is not yet, with its length (measured, else as listed in
+    /// `job` or, for a batch that comes before the file's end, in the stream). Mutate the state
+    /// in place (`inFlight[position]!…`): a copy taken out would make every `add` copy the
+    /// file's partials (copy-on-write), quadratic in a large file's subtrees.
+    private func start(_ position: Int, job: FileJob? = nil) {
+        guard inFlight[position] == nil else { return }
         let size = measured.removeValue(forKey: position) ?? job?.size ?? stream.job(at: position).size
-        return InFlight(assembly: BLAKE3FileAssembly(fileSize: size), ended: nil)
+        inFlight[position] = InFlight(assembly: BLAKE3FileAssembly(fileSize: size), ended: nil)
     }
 
     /// Adds a computed batch's partials.
@@ -45,9 +47,9 @@ public final class Assembler {
             for (index, subtree) in batch.subtrees.enumerated() {
                 let position = subtree.fileIndex
                 guard !failed.contains(position) else { continue }
-                var file = state(position)
-                file.assembly.add(subtree, record: records.baseAddress! + index * BLAKE3PartialRecords.stride)
-                finishIfComplete(position, file)
+                start(position)
+                inFlight[position]!.assembly.add(subtree, record: records.baseAddress! + index * BLAKE3PartialRecords.stride)
+                finishIfComplete(position)
             }
         }
         handOn()
@@ -78,21 +80,17 @@ public final class Assembler {
             measured[position] = nil
             finished.append(FileResult(index: job.index, path: job.path, size: job.size, digest: nil, problem: problem))
         case .ended(let position, let job, nil):
-            var file = state(position, job: job)
-            file.ended = job
-            finishIfComplete(position, file)
+            start(position, job: job)
+            inFlight[position]!.ended = job
+            finishIfComplete(position)
         }
     }
 
-    /// Emits the file's result if its end and all its partials are in; else keeps `file`.
-    private func finishIfComplete(_ position: Int, _ file: InFlight) {
-        guard let job = file.ended, file.assembly.isComplete else {
-            inFlight[position] = file
-            return
-        }
-        var assembly = file.assembly
-        let digest = assembly.finalize(mode: mode)
-        inFlight[position] = nil
-        finished.append(FileResult(index: job.index, path: job.path, size: assembly.fileSize, digest: digest, problem: nil))
+    /// Emits the file's result once its end and all its partials are in.
+    private func finishIfComplete(_ position: Int) {
+        guard inFlight[position]?.assembly.isComplete == true, inFlight[position]?.ended != nil,
+              var file = inFlight.removeValue(forKey: position), let job = file.ended else { return }
+        let digest = file.assembly.finalize(mode: mode)
+        finished.append(FileResult(index: job.index, path: job.path, size: file.assembly.fileSize, digest: digest, problem: nil))
     }
 }
