@@ -25,7 +25,7 @@ let package = Package(
             providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]
         ),
         // -O2 in every configuration: the SIGBUS guard's correctness depends on what the optimiser
-        // may do (Sources/CSluice/guarded_copy.c), so the debug-built tests run optimised code too.
+        // may do (Sources/CSluice/sigbus_guard.c), so the debug-built tests run optimised code too.
         .target(name: "CSluice", cSettings: [.unsafeFlags(["-O2"])]),
         .target(
             name: "CKernelSources",

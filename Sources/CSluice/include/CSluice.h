@@ -1,5 +1,6 @@
-// C helpers for what Swift cannot express: CPUID/XGETBV feature detection and a memory copy
-// out of a file mapping that survives SIGBUS (a file truncated by another process).
+// C helpers for what Swift cannot express: CPUID/XGETBV feature detection, and file mappings
+// that survive SIGBUS (a file truncated by another process): a guarded copy out of one, and
+// mappings read in place whose vanished pages turn into flagged zero pages.
 #ifndef CSLUICE_H
 #define CSLUICE_H
 
@@ -25,6 +26,24 @@ int sluice_detect_isa(void);
 /// underneath it). The SIGBUS handler is installed once, process-wide, and only acts on
 /// threads that are inside this function; any other SIGBUS keeps its default action.
 int sluice_guarded_copy(void *destination, const void *source, size_t length);
+
+/// Most mappings registered with `sluice_guard_mapping` at once.
+#define SLUICE_GUARDED_MAPPINGS 4096
+
+/// Registers `[start, start + length)`, a file mapping read in place: a SIGBUS inside it (the
+/// file shrank) maps an anonymous zero page over the faulting page and flags the registration,
+/// so the access is retried and reads zeros instead of killing the process. Unregister before
+/// the range is unmapped. Returns a handle (>= 0), or -1 when every slot is taken.
+int sluice_guard_mapping(const void *start, size_t length);
+
+/// 1 if a SIGBUS hit the registration `handle` since it was made, else 0.
+int sluice_mapping_faulted(int handle);
+
+/// Ends the registration `handle`.
+void sluice_unguard_mapping(int handle);
+
+/// Zero pages mapped over vanished pages of registered mappings since the process started.
+uint64_t sluice_patched_pages(void);
 
 /// The `f_type` magic number of the file system holding the open file `fd` (`fstatfs`), as
 /// its low 32 bits. Returns 0, or -1 with `errno` set.

@@ -92,7 +92,18 @@ public final class Pipeline {
         let inFlight = ready.reduce(0) { $0 + $1.buffersInFlight(bufferBytes: bufferBytes) }
         let bufferCount = max(readers + inFlight + 1, configuration.memoryBytes / bufferBytes)
         let stagingLane = ready.first { $0.providesStaging }
-        let pool = BufferPool(count: bufferCount, bufferCapacity: bufferBytes) { [stagingLane] in
+        // Large files are hashed in place, from their mappings, when every lane computes on this
+        // CPU; a lane that may join later (an OpenCL device) wants staged bytes, for its transfers.
+        let inPlaceThreshold: UInt64? = switch configuration.readStrategy {
+        case _ where !starting.isEmpty || !ready.allSatisfy(\.isHostCPU): nil
+        case .automatic: ReaderStage.inPlaceThreshold
+        case .mmap: 1
+        case .pread: nil
+        }
+        // Lent batches in flight: one per reader being filled, two per CPU worker (one computing,
+        // one queued). Their mapped pages are resident until the batch is computed.
+        let lendLimit = readers + 2 * ready.reduce(0) { $0 + $1.workerCount }
+        let pool = BufferPool(count: bufferCount, bufferCapacity: bufferBytes, lendLimit: lendLimit) { [stagingLane] in
             stagingLane?.makeStagingBuffer(capacity: bufferBytes) ?? StagingBuffer(capacity: bufferBytes)
         }
         // Every queued batch holds a pool buffer: the pool bounds this queue.
@@ -105,7 +116,7 @@ public final class Pipeline {
         // --length outputs (sized for 256 results of the output length per group).
         let results = BoundedQueue<[FileResult]>(capacity: max(2, min(64, (64 << 20) / (256 * max(1, configuration.mode.outputLength)))))
         let readerStage = ReaderStage(stream: stream, pool: pool, strategy: configuration.readStrategy, threads: readers,
-                                      rangeBytes: bufferBytes)
+                                      rangeBytes: bufferBytes, inPlaceThreshold: inPlaceThreshold)
         let writeClock = StageClock(name: "write", threads: 1)
         let progress = ProgressReporter(totals: { stream.snapshot }, enabled: configuration.progress)
         let assembler = Assembler(stream: stream, mode: configuration.mode) { results.push($0) }

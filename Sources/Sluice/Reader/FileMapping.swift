@@ -15,9 +15,14 @@ import CSluice
 /// That is safe because readers copy disjoint ranges whose ends are page-aligned (subtree
 /// boundaries, multiples of 64 KiB) except at the end of the file.
 ///
-/// Bytes leave the mapping only through `sluice_guarded_copy`, a C `memcpy` under a thread-local
-/// SIGBUS guard: if another process truncates the file, touching the vanished pages raises
-/// SIGBUS, which the guard turns into an error return instead of killing the process.
+/// If another process truncates the file, touching the vanished pages raises SIGBUS. A mapping
+/// is read in one of two ways (Sources/CSluice/sigbus_guard.c), neither of which lets SIGBUS
+/// kill the process:
+/// - copied out with `copy(into:at:)`, a C `memcpy` under a thread-local SIGBUS guard that turns
+///   the fault into an error return;
+/// - read in place (`inPlace`): the SIMD kernels hash the bytes where they are, with no copy; a
+///   SIGBUS inside the mapping maps a zero page over the vanished page and sets `faulted`, and
+///   whoever reads a range checks `faulted` afterwards and drops what it computed.
 final class FileMapping: @unchecked Sendable {
     /// What a copy out of the mapping did.
     enum CopyOutcome {
@@ -32,15 +37,27 @@ final class FileMapping: @unchecked Sendable {
     /// The mapped length in bytes (the file's listed size).
     let length: Int
     private let pageSize: Int
+    /// The SIGBUS registration of a mapping read in place, -1 for one copied from.
+    private let guardHandle: Int32
 
     /// Maps `length` bytes of `fd` from offset 0 and advises sequential access.
-    /// `nil` when `length` is 0 or the kernel refuses the mapping (ENOMEM, a file system
-    /// without mmap support, …): the caller then reads with `pread`.
-    /// The corresponding C functions are `mmap` and `madvise`.
-    init?(fd: Int32, length: UInt64) {
+    /// `nil` when `length` is 0, the kernel refuses the mapping (ENOMEM, a file system without
+    /// mmap support, …) or, with `inPlace`, every SIGBUS registration is taken: the caller then
+    /// reads with `pread`. The corresponding C functions are `mmap` and `madvise`.
+    /// - Parameter inPlace: the mapping's bytes will be read where they are (see the type's note).
+    init?(fd: Int32, length: UInt64, inPlace: Bool = false) {
         guard length > 0, length <= UInt64(Int.max) else { return nil }
         guard let address = mmap(nil, Int(length), PROT_READ, MAP_SHARED, fd, 0), address != MAP_FAILED else {
             return nil
+        }
+        if inPlace {
+            guardHandle = sluice_guard_mapping(address, Int(length))
+            guard guardHandle >= 0 else {
+                munmap(address, Int(length))
+                return nil
+            }
+        } else {
+            guardHandle = -1
         }
         // Advice only: a refusal changes nothing but read-ahead.
         _ = madvise(address, Int(length), MADV_SEQUENTIAL)
@@ -49,19 +66,44 @@ final class FileMapping: @unchecked Sendable {
         pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
+    /// Whether this mapping is read in place.
+    var inPlace: Bool { guardHandle >= 0 }
+
+    /// For a mapping read in place: whether a read touched a page the file no longer has (the
+    /// file shrank; that read saw zeros). Check it after the read.
+    var faulted: Bool { guardHandle >= 0 && sluice_mapping_faulted(guardHandle) != 0 }
+
+    /// The bytes at `offset`, to be read in place; `offset + count <= length`.
+    func bytes(at offset: Int) -> UnsafeRawPointer { base + offset }
+
+    /// Maps the pages of `range` into the page tables now, in one call, rather than a page
+    /// fault per 64 KiB as the kernels read (`MADV_POPULATE_READ`, Linux 5.14). Returns false
+    /// when the range is no longer all inside the file (it shrank); true otherwise, also when
+    /// the kernel does not know the advice (the reads then fault the pages in).
+    func populate(_ range: Range<Int>) -> Bool {
+        let start = range.lowerBound / pageSize * pageSize
+        guard range.upperBound > start else { return true }
+        let done = madvise(UnsafeMutableRawPointer(mutating: base + start), range.upperBound - start, Self.populateRead)
+        return done == 0 || errno != EFAULT
+    }
+
+    /// `MADV_POPULATE_READ` (Glibc's headers may predate it).
+    private static let populateRead: Int32 = 22
+
     /// Copies `destination.count` bytes starting at `offset` into `destination`, then releases
     /// the whole pages of that range from the page tables. Safe to call from several threads
     /// for disjoint ranges. The caller guarantees `offset + destination.count <= length`.
     func copy(into destination: UnsafeMutableRawBufferPointer, at offset: Int) -> CopyOutcome {
         guard let target = destination.baseAddress, destination.count > 0 else { return .copied }
-        let copied = sluice_guarded_copy(target, base + offset, destination.count) == 0
+        // A mapping read in place turns SIGBUS into zeros, not into the guard's error: check both.
+        let copied = sluice_guarded_copy(target, base + offset, destination.count) == 0 && !faulted
         release(offset ..< offset + destination.count)
         return copied ? .copied : .shrank
     }
 
     /// Drops the pages wholly inside `range` (and the file's last, partial page when `range`
     /// reaches the end) from this process's page tables. The corresponding C function is `madvise`.
-    private func release(_ range: Range<Int>) {
+    func release(_ range: Range<Int>) {
         let start = (range.lowerBound + pageSize - 1) / pageSize * pageSize
         let end = range.upperBound == length ? (length + pageSize - 1) / pageSize * pageSize
                                              : range.upperBound / pageSize * pageSize
@@ -70,6 +112,9 @@ final class FileMapping: @unchecked Sendable {
     }
 
     deinit {
+        // Unregistered first: nothing reads the mapping any more, and its address range may be
+        // reused by the next mapping as soon as it is unmapped.
+        if guardHandle >= 0 { sluice_unguard_mapping(guardHandle) }
         munmap(UnsafeMutableRawPointer(mutating: base), length)
     }
 }

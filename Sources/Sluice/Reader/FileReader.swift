@@ -51,10 +51,13 @@ public final class FileReader: @unchecked Sendable {
     ///   - strategy: `.automatic` picks by `mmapThreshold`.
     ///   - adviseWillNeed: ask the kernel to start reading the whole file now
     ///     (`posix_fadvise(WILLNEED)`), for files queued next.
+    ///   - inPlace: map the file so that its bytes are hashed where they are (`lend(_:)`), not
+    ///     copied; when the mapping is refused, the file is read with `pread` (`readsInPlace` says which).
     /// - Throws: `.vanished` when the path is gone, `.skipped` when it is no longer a regular
     ///   file, `.changed` when it is another file or was modified since listing, `.error` for
     ///   anything else (e.g. "Permission denied (open)").
-    public init(job: FileJob, strategy: ReadStrategy = .automatic, adviseWillNeed: Bool = false) throws(FileProblem) {
+    public init(job: FileJob, strategy: ReadStrategy = .automatic, adviseWillNeed: Bool = false,
+                inPlace: Bool = false) throws(FileProblem) {
         self.job = job
         let flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY
         do {
@@ -96,11 +99,12 @@ public final class FileReader: @unchecked Sendable {
         size = contents.map { UInt64($0.count) } ?? job.size
 
         let wantsMapping = switch strategy {
+        case _ where inPlace: true
         case .automatic: job.size >= FileReader.mmapThreshold
         case .mmap: true
         case .pread: false
         }
-        mapping = wantsMapping && contents == nil ? FileMapping(fd: fd, length: job.size) : nil
+        mapping = wantsMapping && contents == nil ? FileMapping(fd: fd, length: job.size, inPlace: inPlace) : nil
         self.strategy = mapping == nil ? .pread : .mmap
         if adviseWillNeed, contents == nil, job.size > 0 {
             // Advice only; its failure changes nothing but speed.
@@ -149,6 +153,33 @@ public final class FileReader: @unchecked Sendable {
                 throw FileProblem(path: job.path, kind: .error, message: SystemCallError.current("pread").description)
             }
         }
+    }
+
+    /// Whether the file is mapped to be read in place (`lend(_:)`).
+    public var readsInPlace: Bool { mapping?.inPlace == true }
+
+    /// The bytes of `range`, where they lie in the file's mapping, for a reader that
+    /// `readsInPlace`; their pages are mapped in now. Until `giveBack(_:)`, a SIGBUS while they
+    /// are read means the file shrank: the read sees zeros and `shrankWhileLent` turns true.
+    /// - Throws: `.changed` when the range is already past the end of the file.
+    public func lend(_ range: Range<UInt64>) throws(FileProblem) -> UnsafeRawPointer {
+        guard let mapping, mapping.inPlace, fd >= 0, range.upperBound <= size else {
+            throw FileProblem(path: job.path, kind: .error, message: "lend of \(range) from a file not mapped in place")
+        }
+        let bytes = Int(range.lowerBound) ..< Int(range.upperBound)
+        guard mapping.populate(bytes), !mapping.faulted else {
+            throw FileProblem(path: job.path, kind: .changed, message: "file shrank while being read")
+        }
+        return mapping.bytes(at: bytes.lowerBound)
+    }
+
+    /// Whether a read of lent bytes touched a page the file no longer had (SIGBUS): what was
+    /// computed from them is wrong, and the file changed.
+    public var shrankWhileLent: Bool { mapping?.faulted == true }
+
+    /// Ends the loan of `range`: its pages leave this process's page tables (RSS stays flat).
+    public func giveBack(_ range: Range<UInt64>) {
+        mapping?.release(Int(range.lowerBound) ..< Int(range.upperBound))
     }
 
     /// Checks that the file still has the listed size and mtime (so what was read is what was

@@ -9,13 +9,22 @@ import Foundation
 /// call, hands the buffer to the compute queue when it is full, and takes a fresh one from the
 /// pool (waiting there when all are in flight: back-pressure). A file's problems end that file
 /// only.
+///
+/// When every lane hashes on this CPU, files of at least `inPlaceThreshold` bytes are not copied:
+/// each range becomes a batch that borrows its bytes from the file's mapping (`LentRange`), and
+/// the SIMD kernels hash them where they lie.
 public final class ReaderStage: @unchecked Sendable {
     private let pool: BufferPool
     private let strategy: ReadStrategy
+    /// Files at least this large are hashed in place; nil: every file is copied into staging.
+    private let inPlaceThreshold: UInt64?
     private let plan: ReadPlan
     /// Bytes each reader thread read (each thread writes its own slot).
     private let threadBytes: UnsafeMutablePointer<UInt64>
     private let threads: Int
+    /// Files at least this large are hashed in place under `--read auto` when every lane
+    /// computes on this CPU (smaller ones are copied, packed many to a batch).
+    nonisolated(unsafe) public static var inPlaceThreshold: UInt64 = 1 << 20
     /// Files at least this large get `posix_fadvise(WILLNEED)` when opened.
     static let adviseThreshold: UInt64 = 1 << 20
     /// Reader-stage totals (waits for buffers and queue space are not counted as busy).
@@ -24,9 +33,13 @@ public final class ReaderStage: @unchecked Sendable {
     /// - Parameters:
     ///   - rangeBytes: the largest piece of a file one reader reads before the next piece may go
     ///     to another reader (a multiple of `BLAKE3Layout.maxSubtreeBytes`).
-    public init(stream: CatalogStream, pool: BufferPool, strategy: ReadStrategy, threads: Int, rangeBytes: Int) {
+    ///   - inPlaceThreshold: files of at least this many bytes are hashed in place, from their
+    ///     mapping; nil when a lane needs staged bytes (an OpenCL device's transfers).
+    public init(stream: CatalogStream, pool: BufferPool, strategy: ReadStrategy, threads: Int, rangeBytes: Int,
+                inPlaceThreshold: UInt64? = nil) {
         self.pool = pool
         self.strategy = strategy
+        self.inPlaceThreshold = inPlaceThreshold
         self.threads = threads
         plan = ReadPlan(stream: stream, rangeBytes: rangeBytes)
         threadBytes = .allocate(capacity: max(1, threads))
@@ -57,7 +70,13 @@ public final class ReaderStage: @unchecked Sendable {
         while !isCancelled(), let task = plan.next(beforeWaiting: outbox.flush) {
             let bytes: UInt64
             if let file = task.file, let range = task.range {
-                bytes = readRange(range, of: file, into: &buffer, batches: queue, events: outbox.note, isCancelled: isCancelled)
+                bytes = readRange(range, of: file, into: &buffer, batches: queue, events: outbox.note, send: send,
+                                  isCancelled: isCancelled)
+            } else if hashesInPlace(task.job) {
+                // One range, lent whole.
+                let file = SharedFile(position: task.position, job: task.job, ranges: 1)
+                bytes = readRange(0 ..< task.job.size, of: file, into: &buffer, batches: queue, events: outbox.note,
+                                  send: send, isCancelled: isCancelled)
             } else {
                 bytes = readWholeFile(task.job, at: task.position, into: &buffer, batches: queue, events: outbox.note,
                                       isCancelled: isCancelled)
@@ -106,18 +125,33 @@ public final class ReaderStage: @unchecked Sendable {
         return bytes
     }
 
-    /// Reads one range of a split file; the last range to finish ends the file.
+    /// Whether `job` is hashed in place (if its mapping is granted).
+    private func hashesInPlace(_ job: FileJob) -> Bool {
+        guard let inPlaceThreshold, job.size > 0 else { return false }
+        return job.size >= inPlaceThreshold
+    }
+
+    /// Reads one range of a split file (or the one range of a file hashed in place); the last
+    /// range to finish ends the file.
     private func readRange(_ range: Range<UInt64>, of file: SharedFile, into buffer: inout StagingBuffer,
-                           batches: OutboxQueue, events: (FileEvent) -> Void,
+                           batches: OutboxQueue, events: (FileEvent) -> Void, send: @escaping ([FileEvent]) -> Void,
                            isCancelled: () -> Bool) -> UInt64 {
         let position = file.position
         let job = file.job
         let started = StageClock.now()
         var bytes: UInt64 = 0
+        let inPlace = hashesInPlace(job)
         let reader = file.reader { () throws(FileProblem) -> FileReader in
-            try FileReader(job: job, strategy: strategy, adviseWillNeed: true)
+            try FileReader(job: job, strategy: strategy, adviseWillNeed: true, inPlace: inPlace)
         }
-        if let reader {
+        if let reader, reader.readsInPlace {
+            if lend(range, of: file, reader: reader, batches: batches, send: send, isCancelled: isCancelled) {
+                // The batch's return ends this range (`LentRange`).
+                clock.record(since: started, bytes: UInt64(range.count))
+                return UInt64(range.count)
+            }
+            clock.record(since: started)
+        } else if let reader {
             var cursor: BLAKE3SubtreeCursor?
             if !reader.readsToEnd {
                 cursor = BLAKE3SubtreeCursor(fileSize: job.size, range: range)
@@ -142,6 +176,39 @@ public final class ReaderStage: @unchecked Sendable {
             events(.ended(position: position, job: job, problem: outcome))
         }
         return bytes
+    }
+
+    /// Lends `range` of a file mapped in place as one batch and pushes it. Returns false when
+    /// it could not (the run was interrupted, the range is past the file's end): the file has
+    /// failed and the caller ends the range.
+    private func lend(_ range: Range<UInt64>, of file: SharedFile, reader: FileReader, batches: OutboxQueue,
+                      send: @escaping ([FileEvent]) -> Void, isCancelled: () -> Bool) -> Bool {
+        if file.hasFailed { return false }
+        guard !isCancelled() else {
+            file.fail(FileProblem(path: file.job.path, kind: .error, message: "interrupted before the end of the file"))
+            return false
+        }
+        pool.waitToLend()
+        let bytes: UnsafeRawPointer
+        do {
+            bytes = try reader.lend(range)
+        } catch {
+            pool.endLoan()
+            file.fail(error)
+            return false
+        }
+        let batch = StagingBuffer(borrowing: bytes, count: range.count,
+                                  from: LentRange(file: file, reader: reader, range: range, clock: clock, send: send))
+        var cursor = range == 0 ..< reader.size ? BLAKE3SubtreeCursor(fileSize: reader.size)
+                                                : BLAKE3SubtreeCursor(fileSize: reader.size, range: range)
+        while let step = cursor.next() {
+            batch.subtrees.append(BLAKE3Subtree(
+                bufferOffset: Int(step.fileOffset - range.lowerBound), length: step.length, firstChunk: step.firstChunk,
+                fileIndex: file.position, isRootChunk: step.isRootChunk))
+        }
+        batch.used = range.count
+        batches.push(batch)
+        return true
     }
 
     /// Packs the subtrees `cursor` yields into buffers and reads them, pushing each full buffer.

@@ -7,6 +7,10 @@ import Foundation
 /// device still starting when the run began) may raise the limit by what it keeps in flight,
 /// and may ask for buffers of its own kind (pinned memory): from then on, a recycled buffer of
 /// the old kind is freed and replaced by a new one.
+///
+/// The pool also bounds batches that borrow their bytes (ranges of file mappings hashed in
+/// place): a reader asks `waitToLend()` before it lends one, and recycling it ends the loan. Their
+/// bytes are mapped file pages, resident while the batch is in flight; the bound keeps them few.
 public final class BufferPool: @unchecked Sendable {
     /// Bytes per buffer.
     public let bufferCapacity: Int
@@ -17,13 +21,19 @@ public final class BufferPool: @unchecked Sendable {
     private var created = 0
     private var limit: Int
     private var highWater = 0
+    /// Guards `lent` (apart from `condition`, so that a wake-up for a buffer never goes to a lender).
+    private let lending = NSCondition()
+    private var lent = 0
+    private let lendLimit: Int
 
     /// - Parameters:
     ///   - count: most buffers that exist at once (until `raiseLimit`).
     ///   - make: creates one buffer of `bufferCapacity` bytes (ordinary or pinned memory).
-    public init(count: Int, bufferCapacity: Int, make: @escaping () -> StagingBuffer) {
-        precondition(count > 0)
+    ///   - lendLimit: most batches borrowing their bytes in flight at once.
+    public init(count: Int, bufferCapacity: Int, lendLimit: Int = 8, make: @escaping () -> StagingBuffer) {
+        precondition(count > 0 && lendLimit > 0)
         limit = count
+        self.lendLimit = lendLimit
         self.bufferCapacity = bufferCapacity
         self.make = make
     }
@@ -57,8 +67,31 @@ public final class BufferPool: @unchecked Sendable {
         }
     }
 
-    /// Returns a buffer for reuse (or frees it if it is of a kind no longer wanted).
+    /// Waits until one more batch may borrow its bytes, and counts it (until it is recycled).
+    public func waitToLend() {
+        lending.lock()
+        while lent >= lendLimit { lending.wait() }
+        lent += 1
+        lending.unlock()
+    }
+
+    /// Ends a loan counted by `waitToLend()` (recycling a borrowing batch does this; a reader
+    /// whose loan fell through calls it itself).
+    public func endLoan() {
+        lending.lock()
+        lent -= 1
+        lending.signal()
+        lending.unlock()
+    }
+
+    /// Returns a buffer for reuse (or frees it if it is of a kind no longer wanted). A batch
+    /// that borrows its bytes gives them back to its lender instead.
     public func recycle(_ buffer: StagingBuffer) {
+        if let lender = buffer.lender {
+            lender.giveBack()
+            endLoan()
+            return
+        }
         buffer.reset()
         condition.lock()
         if buffer.generation == generation && created <= limit {

@@ -2,9 +2,19 @@
 import Glibc
 #endif
 
+/// What lent the bytes of a batch that holds no staged copy (bytes hashed in place in a file's
+/// mapping). Called once, when the batch's bytes are no longer read.
+public protocol BatchLender: AnyObject, Sendable {
+    /// The batch is done with the bytes: whatever was computed from them has been computed.
+    func giveBack()
+}
+
 /// A fixed-size host buffer that carries one batch from the reader to a backend, and the
 /// descriptor table of the subtrees packed into it. Buffers come from a `BufferPool` and go
 /// back to it: they are the only large allocations of a run.
+///
+/// A batch may also borrow its bytes instead (`lender` set): a range of a file's mapping, hashed
+/// where it lies by a CPU lane. Recycling such a batch gives the bytes back to the lender.
 public final class StagingBuffer: @unchecked Sendable {
     /// Start of the byte region (64-byte aligned).
     public let bytes: UnsafeMutableRawPointer
@@ -17,6 +27,8 @@ public final class StagingBuffer: @unchecked Sendable {
     /// Backend-specific storage that belongs to this buffer (e.g. an OpenCL pinned buffer that
     /// `bytes` points into); released with it.
     public let owner: AnyObject?
+    /// Who lent the bytes of a batch that borrows them; nil for a staging buffer.
+    public let lender: BatchLender?
     private let ownsMemory: Bool
     /// Which maker of its pool made it (see `BufferPool.replaceMaker`).
     var generation = 0
@@ -28,6 +40,7 @@ public final class StagingBuffer: @unchecked Sendable {
         _ = madvise(bytes, capacity, MADV_HUGEPAGE)
         self.capacity = capacity
         owner = nil
+        lender = nil
         ownsMemory = true
     }
 
@@ -36,6 +49,17 @@ public final class StagingBuffer: @unchecked Sendable {
         self.bytes = bytes
         self.capacity = capacity
         self.owner = owner
+        lender = nil
+        ownsMemory = false
+    }
+
+    /// A batch of `count` bytes at `bytes` that belong to `lender` (read only, valid until
+    /// `lender.giveBack()`); the caller appends its subtrees and sets `used`.
+    public init(borrowing bytes: UnsafeRawPointer, count: Int, from lender: BatchLender) {
+        self.bytes = UnsafeMutableRawPointer(mutating: bytes)
+        capacity = count
+        owner = nil
+        self.lender = lender
         ownsMemory = false
     }
 
