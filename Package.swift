@@ -37,10 +37,12 @@ let package = Package(
         ),
         .target(
             name: "SIMDKernelsAVX2",
+            dependencies: ["CSluice"],
             swiftSettings: [.define("SLUICE_AVX2"), .unsafeFlags(simdOptimisation + ["-target-cpu", "haswell"])]
         ),
         .target(
             name: "SIMDKernelsAVX512",
+            dependencies: ["CSluice"],
             swiftSettings: [.define("SLUICE_AVX2"), .unsafeFlags(simdOptimisation + ["-target-cpu", "skylake-avx512"])]
         ),
         .target(

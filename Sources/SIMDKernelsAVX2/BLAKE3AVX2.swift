@@ -9,6 +9,7 @@
 // as BLAKE3Reference's `permute` gives), reading message words straight from memory.
 #if SLUICE_AVX2
 import _Builtin_intrinsics.intel
+import CSluice
 
 /// 8-lane BLAKE3 with AVX2 intrinsics.
 enum BLAKE3AVX2 {
@@ -213,7 +214,16 @@ enum BLAKE3AVX2 {
                     }
                     let counterLow = unsafeBitCast(low, to: V.self), counterHigh = unsafeBitCast(high, to: V.self)
                     var h = broadcast(key)
+                    // The next 8 chunks' cache lines are fetched while these are hashed, 8 per
+                    // block (line `block` of each): bytes hashed in place come from memory, not
+                    // from a copy just made, and 8 streams of 1 KiB are too short for the
+                    // hardware prefetcher to follow.
+                    let next = start + active
+                    let prefetching = min(8, count - next)
                     for block in 0..<16 {
+                        for lane in 0..<prefetching {
+                            sluice_prefetch(base + inputOffsets[next + lane] + 64 &* block)
+                        }
                         var blockFlags = flags
                         if block == 0 { blockFlags |= chunkStartFlag }
                         if block == 15 { blockFlags |= chunkEndFlag }

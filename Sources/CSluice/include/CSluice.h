@@ -45,6 +45,12 @@ void sluice_unguard_mapping(int handle);
 /// Zero pages mapped over vanished pages of registered mappings since the process started.
 uint64_t sluice_patched_pages(void);
 
+/// Asks the CPU to bring the cache line at `address` into its caches for a read soon (a hint:
+/// never faults, even on an unmapped address). Inlined into the Swift SIMD kernels.
+static inline void sluice_prefetch(const void *address) {
+    __builtin_prefetch(address, 0, 3);
+}
+
 /// The `f_type` magic number of the file system holding the open file `fd` (`fstatfs`), as
 /// its low 32 bits. Returns 0, or -1 with `errno` set.
 int sluice_file_system_type(int fd, uint64_t *type);

@@ -79,19 +79,6 @@ public final class Pipeline {
         // win when it is among them (lanes that want more gather several batches per submission).
         let preferred = ready.first { $0.isHostCPU }?.preferredBatchBytes ?? ready.map(\.preferredBatchBytes).min()!
         let bufferBytes = Self.roundedBatchBytes(configuration.batchBytes ?? preferred)
-        // Ranges of one large file go to several readers, so a run has as many readers as tasks
-        // (known only when the listing is over before the run starts).
-        var readers = max(1, configuration.readers)
-        if stream.snapshot.complete {
-            let tasks = stream.jobsSoFar.reduce(0) { $0 + max(1, Int(($1.size + UInt64(bufferBytes) - 1) / UInt64(bufferBytes))) }
-            readers = max(1, min(readers, tasks))
-        }
-        let severalLanes = ready.count + starting.count > 1
-        for backend in ready { backend.setOtherLanesRemain(severalLanes) }
-        // At least one buffer per reader, plus what every lane keeps in flight, plus one queued.
-        let inFlight = ready.reduce(0) { $0 + $1.buffersInFlight(bufferBytes: bufferBytes) }
-        let bufferCount = max(readers + inFlight + 1, configuration.memoryBytes / bufferBytes)
-        let stagingLane = ready.first { $0.providesStaging }
         // Large files are hashed in place, from their mappings, when every lane computes on this
         // CPU; a lane that may join later (an OpenCL device) wants staged bytes, for its transfers.
         let inPlaceThreshold: UInt64? = switch configuration.readStrategy {
@@ -100,9 +87,27 @@ public final class Pipeline {
         case .mmap: 1
         case .pread: nil
         }
+        // Ranges lent in place are larger than staging buffers (`ReaderStage.inPlaceRangeBytes`).
+        let rangeBytes = inPlaceThreshold == nil || configuration.batchBytes != nil
+            ? bufferBytes : max(bufferBytes, ReaderStage.inPlaceRangeBytes)
+        // Ranges of one large file go to several readers, so a run has as many readers as tasks
+        // (known only when the listing is over before the run starts).
+        var readers = max(1, configuration.readers)
+        if stream.snapshot.complete {
+            let tasks = stream.jobsSoFar.reduce(0) { $0 + max(1, Int(($1.size + UInt64(rangeBytes) - 1) / UInt64(rangeBytes))) }
+            readers = max(1, min(readers, tasks))
+        }
+        let severalLanes = ready.count + starting.count > 1
+        for backend in ready { backend.setOtherLanesRemain(severalLanes) }
+        // At least one buffer per reader, plus what every lane keeps in flight, plus one queued.
+        let inFlight = ready.reduce(0) { $0 + $1.buffersInFlight(bufferBytes: bufferBytes) }
+        let bufferCount = max(readers + inFlight + 1, configuration.memoryBytes / bufferBytes)
+        let stagingLane = ready.first { $0.providesStaging }
         // Lent batches in flight: one per reader being filled, two per CPU worker (one computing,
-        // one queued). Their mapped pages are resident until the batch is computed.
-        let lendLimit = readers + 2 * ready.reduce(0) { $0 + $1.workerCount }
+        // one queued). Their mapped pages are resident until the batch is computed, so their
+        // bytes are bounded too (`ReaderStage.lentBytesLimit`).
+        let lendLimit = max(2, min(readers + 2 * ready.reduce(0) { $0 + $1.workerCount },
+                                   ReaderStage.lentBytesLimit / rangeBytes))
         let pool = BufferPool(count: bufferCount, bufferCapacity: bufferBytes, lendLimit: lendLimit) { [stagingLane] in
             stagingLane?.makeStagingBuffer(capacity: bufferBytes) ?? StagingBuffer(capacity: bufferBytes)
         }
@@ -116,7 +121,7 @@ public final class Pipeline {
         // --length outputs (sized for 256 results of the output length per group).
         let results = BoundedQueue<[FileResult]>(capacity: max(2, min(64, (64 << 20) / (256 * max(1, configuration.mode.outputLength)))))
         let readerStage = ReaderStage(stream: stream, pool: pool, strategy: configuration.readStrategy, threads: readers,
-                                      rangeBytes: bufferBytes, inPlaceThreshold: inPlaceThreshold)
+                                      rangeBytes: rangeBytes, inPlaceThreshold: inPlaceThreshold)
         let writeClock = StageClock(name: "write", threads: 1)
         let progress = ProgressReporter(totals: { stream.snapshot }, enabled: configuration.progress)
         let assembler = Assembler(stream: stream, mode: configuration.mode) { results.push($0) }

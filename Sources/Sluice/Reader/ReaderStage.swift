@@ -23,8 +23,20 @@ public final class ReaderStage: @unchecked Sendable {
     private let threadBytes: UnsafeMutablePointer<UInt64>
     private let threads: Int
     /// Files at least this large are hashed in place under `--read auto` when every lane
-    /// computes on this CPU (smaller ones are copied, packed many to a batch).
-    nonisolated(unsafe) public static var inPlaceThreshold: UInt64 = 1 << 20
+    /// computes on this CPU; smaller ones are copied, packed many to a batch, where the SIMD
+    /// lanes take chunks of several files at once. One lent range: on std8k (2-core AMD EPYC,
+    /// 6 interleaved runs) thresholds of 1, 4 and 8 MiB and `pread` alone were within the
+    /// machine's noise (0.86–1.09 CPU-s each); the gain is on huge files (docs/performance.md).
+    nonisolated(unsafe) public static var inPlaceThreshold = UInt64(inPlaceRangeBytes)
+    /// The largest range of a file lent as one batch (a multiple of `BLAKE3Layout.maxSubtreeBytes`),
+    /// unless `--batch-size` is given. Each loan costs a `madvise` to map the pages in and one to
+    /// drop them (a TLB flush on every core); larger ranges mean fewer. Measured on the 2-core AMD
+    /// EPYC (huge, hot cache, CPU seconds, min/median of 8 interleaved runs): 1 MiB 1.07/1.13,
+    /// 4 MiB 0.96/1.05, 8 MiB 0.94/1.10, 16 MiB 0.90/1.03, against `pread` 0.92/1.06 and b3sum
+    /// 0.89/0.99 — the machine's noise is as large as the differences past 4 MiB.
+    public static let inPlaceRangeBytes = 4 << 20
+    /// Most bytes of lent batches in flight at once (their pages are resident: RSS).
+    public static let lentBytesLimit = 192 << 20
     /// Files at least this large get `posix_fadvise(WILLNEED)` when opened.
     static let adviseThreshold: UInt64 = 1 << 20
     /// Reader-stage totals (waits for buffers and queue space are not counted as busy).
