@@ -90,7 +90,8 @@ public struct BLAKE3FileAssembly: Sendable {
         return Self.parent(left, right, key: key, flags: flags)
     }
 
-    private static func parent(_ left: SIMD8<UInt32>, _ right: SIMD8<UInt32>, key: [UInt32], flags: UInt32) -> SIMD8<UInt32> {
+    /// The chaining value of the parent of two nodes.
+    static func parent(_ left: SIMD8<UInt32>, _ right: SIMD8<UInt32>, key: [UInt32], flags: UInt32) -> SIMD8<UInt32> {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 32) { scratch in
             let block = scratch.baseAddress!
             for word in 0..<8 {
