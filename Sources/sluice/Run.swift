@@ -12,7 +12,7 @@ struct Run: ParsableCommand {
             output's device); 130 interrupted (results written so far are complete).
             """)
 
-    @Argument(help: "Files and directories (walked recursively).")
+    @Argument(help: "Files and directories (walked recursively); - is standard input. A FIFO or character device named here (e.g. <(cmd)) is read as a stream; those met while walking are skipped.")
     var paths: [String] = []
 
     @Option(name: .long, help: "The kernel to run: \(KernelName.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -32,6 +32,19 @@ struct Run: ParsableCommand {
             help: "Output bytes per digest (BLAKE3 extended output; default 32, at most \(Run.maximumLength)).")
     var length: Int = 32
 
+    @Option(name: [.short, .long], help: ArgumentHelp(
+        "Write the results to FILE, replacing it only when the run is over (a new file beside it, renamed over it); FILE and the new file are left out of the walk.",
+        valueName: "FILE"))
+    var output: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Leave out entries met while walking that match PATTERN (shell wildcards; repeatable): against each name, or with a / against the whole path as printed; an excluded directory is not entered.",
+        valueName: "PATTERN"))
+    var exclude: [String] = []
+
+    @Flag(name: [.customShort("x"), .long], help: "Do not enter directories on other file systems than the argument they were found under.")
+    var oneFileSystem = false
+
     @Option(name: .long, help: "Read more paths from FILE (- for standard input), one per line.")
     var filesFrom: String?
 
@@ -44,8 +57,8 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Processing order: given (arguments and walk order, read while the walk goes on; the default), size (largest first) or path; size and path list every file before the first read.")
     var order: CatalogOrder = .given
 
-    @Flag(name: .long, help: "Print results in the given order of the files instead of as they complete.")
-    var ordered = false
+    @Flag(help: "Result order: --ordered (the default) prints results in the given order of the files (arguments as given, each directory's entries in byte order of their names), so two runs over the same tree print the same lines; --completion-order prints each as its file completes, for consumers that stream.")
+    var resultOrder: ResultOrder = .ordered
 
     @Option(name: .long, parsing: .unconditional,
             help: "Process only shard K of N (K from 0): files whose path hash modulo N is K.")
@@ -85,6 +98,14 @@ struct Run: ParsableCommand {
         }
         if hashMode.keyed && hashMode.keyFile == nil && filesFrom == "-" {
             throw ValidationError("--keyed reads its key from standard input, and so does --files-from -: give --key-file")
+        }
+        let standardInput = paths.filter { $0 == "-" }.count
+        if standardInput > 1 { throw ValidationError("- (standard input) is named more than once; it can be read only once") }
+        if standardInput == 1 && filesFrom == "-" {
+            throw ValidationError("- (standard input) is named as a file, and --files-from - reads its list from it too")
+        }
+        if standardInput == 1 && hashMode.keyed && hashMode.keyFile == nil {
+            throw ValidationError("--keyed reads its key from standard input, and - (standard input) is named as a file: give --key-file")
         }
         if zero && format != .b3sum { throw ValidationError("--zero applies to --format b3sum only") }
         if let readers, !(1...Run.maximumThreads).contains(readers) {
@@ -128,6 +149,33 @@ struct Run: ParsableCommand {
         catalogOptions.filesFromNulSeparated = null
         if let filesFrom { catalogOptions.filesFrom = RawArguments.recover([filesFrom])[0] }
         if let shard { catalogOptions.shard = Shard(parsing: shard) }
+        catalogOptions.exclude = exclude
+        catalogOptions.readsStreams = true
+        catalogOptions.oneFileSystem = oneFileSystem
+        // Created before the walk, so that the new file is left out of it.
+        let resultsFile = try output.map { try ResultsFile(replacing: RawArguments.recover([$0])[0]) }
+        catalogOptions.excludedFiles = resultsFile?.excludedFiles ?? []
+        // `sluice run . > sums.b3` inside the tree: the file standard output goes to is this
+        // run's output, not one of its inputs.
+        var standardOutput = stat()
+        if resultsFile == nil, fstat(1, &standardOutput) == 0, standardOutput.st_mode & S_IFMT == S_IFREG {
+            catalogOptions.excludedFiles.insert(FileIdentity(device: UInt64(standardOutput.st_dev),
+                                                             inode: UInt64(standardOutput.st_ino)))
+        }
+        do {
+            try run(catalogOptions: catalogOptions, mode: mode, resultsFile: resultsFile)
+            try resultsFile?.commit()
+        } catch let exit as ExitCode where exit.rawValue == 1 {
+            // Some files failed: the list is complete all the same (each failure reported).
+            try resultsFile?.commit()
+            throw exit
+        } catch {
+            resultsFile?.discard()
+            throw error
+        }
+    }
+
+    private func run(catalogOptions: CatalogOptions, mode: BLAKE3Mode, resultsFile: ResultsFile?) throws {
 
         // Checked before any work: a summary that cannot be written must not cost a whole run.
         let statsFile = try statsJson.map { try StatsFile(creating: RawArguments.recover([$0])[0]) }
@@ -175,10 +223,10 @@ struct Run: ParsableCommand {
         configuration.memoryBytes = memory.bytes
         configuration.batchBytes = batchSize?.bytes
         configuration.readStrategy = read.strategy
-        configuration.ordered = ordered
+        configuration.ordered = resultOrder == .ordered
         configuration.progress = !quiet
 
-        let output = Sluice.OutputStream(fd: 1)
+        let output = Sluice.OutputStream(fd: resultsFile?.fd ?? 1)
         let sink: ResultSink = switch format {
         case .b3sum: B3SumSink(output: output, zero: zero)
         case .jsonl: JSONLinesSink(output: output, kernel: kernel.rawValue, device: start.name(of: lanes))
@@ -197,6 +245,14 @@ struct Run: ParsableCommand {
         if interrupt.isSet { throw ExitCode(130) }
         if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }
     }
+}
+
+/// The order results are printed in.
+enum ResultOrder: String, EnumerableFlag {
+    /// The given order of the files (the reorder buffer holds results, never file data).
+    case ordered
+    /// As files complete.
+    case completionOrder
 }
 
 /// Kernels `--kernel` accepts.

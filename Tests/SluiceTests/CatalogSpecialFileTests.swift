@@ -15,12 +15,17 @@ final class CatalogSpecialFileTests: XCTestCase {
         XCTAssertEqual(catalog?.problems, [FileProblem(path: fifo, kind: .skipped, message: "not a regular file (fifo)")])
     }
 
-    func testFIFOGivenExplicitlyIsSkippedAndNotOpened() throws {
+    func testFIFOGivenExplicitlyIsSkippedAndNotOpenedUnlessStreamsAreRead() throws {
         let scratch = try ScratchDirectory()
         let fifo = try scratch.makeFIFO("pipe")
         let catalog = withDeadline { try Catalog.build([fifo]) }
         XCTAssertEqual(catalog?.jobs, [])
         XCTAssertEqual(catalog?.problems, [FileProblem(path: fifo, kind: .skipped, message: "not a regular file (fifo)")])
+        // As `sluice run` lists it: a stream job (listing never opens it either).
+        let streams = withDeadline { try Catalog.build([fifo, RawPath("-")]) { $0.readsStreams = true; $0.order = .given } }
+        XCTAssertEqual(streams?.jobs.map(\.isStream), [true, true])
+        XCTAssertEqual(streams?.jobs.map(\.path), [fifo, RawPath("-")])
+        XCTAssertEqual(streams?.problems, [])
     }
 
     func testSocketIsSkipped() throws {
@@ -34,11 +39,13 @@ final class CatalogSpecialFileTests: XCTestCase {
         XCTAssertEqual(catalog.problems.map(\.kind), [.skipped])
     }
 
-    func testDevZeroGivenExplicitlyIsSkipped() throws {
+    func testDevZeroGivenExplicitlyIsSkippedUnlessStreamsAreRead() throws {
         let catalog = withDeadline { try Catalog.build([RawPath("/dev/zero"), RawPath("/dev/null")]) }
         XCTAssertEqual(catalog?.jobs, [])
         XCTAssertEqual(catalog?.problems.map(\.message), ["not a regular file (character device)", "not a regular file (character device)"])
         XCTAssertEqual(catalog?.problems.map(\.kind), [.skipped, .skipped])
+        let streams = withDeadline { try Catalog.build([RawPath("/dev/null")]) { $0.readsStreams = true } }
+        XCTAssertEqual(streams?.jobs.map(\.isStream), [true])
     }
 
     func testSymlinksInsideTheWalkAreNotFollowedByDefault() throws {

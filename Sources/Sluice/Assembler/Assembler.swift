@@ -79,6 +79,10 @@ public final class Assembler {
             inFlight[position] = nil
             measured[position] = nil
             finished.append(FileResult(index: job.index, path: job.path, size: job.size, digest: nil, problem: problem))
+        case .digested(let position, let job, let size, let digest):
+            inFlight[position] = nil
+            measured[position] = nil
+            finished.append(FileResult(index: job.index, path: job.path, size: size, digest: digest, problem: nil))
         case .ended(let position, let job, nil):
             start(position, job: job)
             inFlight[position]!.ended = job

@@ -31,7 +31,7 @@ public struct Catalog: Sendable {
         if let list = options.filesFrom {
             arguments += try FilesFromList.read(from: list, nulSeparated: options.filesFromNulSeparated)
         }
-        var walker = DirectoryWalker(follow: options.follow)
+        var walker = DirectoryWalker(options: options)
         for argument in arguments {
             walker.visit(argument: argument)
         }
@@ -58,13 +58,12 @@ public struct Catalog: Sendable {
         if let list = options.filesFrom {
             arguments += try FilesFromList.read(from: list, nulSeparated: options.filesFromNulSeparated)
         }
-        let follow = options.follow
         return {
             // Named from inside the thread, for `perf --sort comm` and debuggers (a name set on
             // a Thread before it starts does not reach the kernel on Linux).
             Thread.current.name = "sluice-walk"
             let started = StageClock.now()
-            var walker = DirectoryWalker(follow: follow)
+            var walker = DirectoryWalker(options: options)
             walker.stream = stream
             for argument in arguments {
                 walker.visit(argument: argument)

@@ -25,6 +25,21 @@ public struct CatalogOptions: Sendable {
     /// allows names that contain newlines.
     public var filesFromNulSeparated = false
 
-    /// Defaults: no following, largest first, no shard, no list file.
+    /// Entries met while walking that are left out, silently: a pattern without `/` is matched
+    /// (`fnmatch`, shell wildcards) against each entry's name, one with `/` against the whole path
+    /// as printed, where `*` also matches `/` (as `find -path`). An excluded directory is not
+    /// entered. Arguments themselves are never excluded.
+    public var exclude: [String] = []
+    /// Do not enter directories on another file system than the argument they were found under
+    /// (`find -xdev`, `rsync -x`); they are left out silently.
+    public var oneFileSystem = false
+    /// Take `-`, FIFOs and character devices named as arguments as streams (`FileJob.isStream`,
+    /// read to their end as `sluice run` does); false skips them like other special files (as
+    /// `check` does: a list entry that is a FIFO would wait for a writer).
+    public var readsStreams = false
+    /// Files never listed, wherever they are met (a run's own output file inside the tree).
+    public var excludedFiles: Set<FileIdentity> = []
+
+    /// Defaults: no following, largest first, no shard, no list file, nothing excluded.
     public init() {}
 }

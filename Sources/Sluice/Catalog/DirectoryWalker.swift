@@ -17,6 +17,15 @@ import Darwin
 struct DirectoryWalker {
     /// Follow symbolic links found inside directories.
     let follow: Bool
+    /// Name and path patterns of entries left out (`CatalogOptions.exclude`), split by kind.
+    private let namePatterns: [[CChar]]
+    private let pathPatterns: [[CChar]]
+    /// Stay on the file system of each argument (`CatalogOptions.oneFileSystem`).
+    private let oneFileSystem: Bool
+    /// Files never listed (`CatalogOptions.excludedFiles`).
+    private let excludedFiles: Set<FileIdentity>
+    /// Named streams become jobs (`CatalogOptions.readsStreams`).
+    private let readsStreams: Bool
     /// Regular files found so far, `index` still to be assigned.
     private(set) var files: [FileJob] = []
     /// Problems found so far, in walk order.
@@ -38,11 +47,44 @@ struct DirectoryWalker {
         problems.removeAll(keepingCapacity: true)
     }
 
-    init(follow: Bool) { self.follow = follow }
+    init(follow: Bool) { self.init(options: { var options = CatalogOptions(); options.follow = follow; return options }()) }
 
-    /// Lists one argument: a regular file becomes a job, a directory is walked, anything else is
-    /// a problem. A symbolic link named as an argument is always followed.
+    init(options: CatalogOptions) {
+        follow = options.follow
+        namePatterns = options.exclude.filter { !$0.contains("/") }.map { Array($0.utf8CString) }
+        pathPatterns = options.exclude.filter { $0.contains("/") }.map { Array($0.utf8CString) }
+        oneFileSystem = options.oneFileSystem
+        excludedFiles = options.excludedFiles
+        readsStreams = options.readsStreams
+    }
+
+    /// Whether an entry met while walking is left out by `--exclude`.
+    private func isExcluded(name terminatedName: [UInt8], path: RawPath) -> Bool {
+        if !namePatterns.isEmpty {
+            let matched = terminatedName.withUnsafeBufferPointer { name in
+                name.withMemoryRebound(to: CChar.self) { name in
+                    namePatterns.contains { fnmatch($0, name.baseAddress!, 0) == 0 }
+                }
+            }
+            if matched { return true }
+        }
+        if !pathPatterns.isEmpty {
+            return path.withCString { path in pathPatterns.contains { fnmatch($0, path, 0) == 0 } }
+        }
+        return false
+    }
+
+    /// Lists one argument: a regular file becomes a job, a directory is walked, `-` (standard
+    /// input), a FIFO or a character device becomes a stream job, anything else is a problem. A
+    /// symbolic link named as an argument is always followed.
     mutating func visit(argument path: RawPath) {
+        if readsStreams && path == FileJob.standardInputPath {
+            var raw = stat()
+            let status = fstat(0, &raw) == 0 ? FileStatus(raw) : nil
+            files.append(FileJob(index: 0, path: path, size: 0, mtimeNanoseconds: 0, device: status?.device ?? 0,
+                                 inode: status?.inode ?? 0, isStream: true))
+            return
+        }
         guard !path.bytes.isEmpty else {
             problems.append(FileProblem(path: path, kind: .error, message: "empty path"))
             return
@@ -59,8 +101,12 @@ struct DirectoryWalker {
             problems.append(problemForUnresolvable(path, error: error))
         case .success(let status):
             switch status.type {
-            case .regular: files.append(job(path, status))
+            case .regular:
+                if !excludedFiles.contains(status.identity) { files.append(job(path, status)) }
             case .directory: walk(root: path, status: status)
+            case .fifo where readsStreams, .characterDevice where readsStreams:
+                files.append(FileJob(index: 0, path: path, size: 0, mtimeNanoseconds: 0, device: status.device,
+                                     inode: status.inode, isStream: true))
             default: problems.append(FileProblem(path: path, kind: .skipped, message: status.notRegularMessage))
             }
         }
@@ -92,6 +138,7 @@ struct DirectoryWalker {
     }
 
     private mutating func walk(root: RawPath, status: FileStatus) {
+        let rootDevice = status.device
         var stack: [Frame] = []
         var ancestors: Set<FileIdentity> = []
         if let frame = read(directory: root, expected: status.identity, followLastLink: true) {
@@ -105,15 +152,19 @@ struct DirectoryWalker {
                 continue
             }
             let path = stack[stack.count - 1].path.appending(Array(entry.terminatedName.dropLast()))
+            if isExcluded(name: entry.terminatedName, path: path) { continue }
             switch entry.outcome {
             case .problem(let kind, let message):
                 problems.append(FileProblem(path: path, kind: kind, message: message))
             case .found(let status, let viaSymlink):
                 switch status.type {
                 case .regular:
-                    files.append(job(path, status))
+                    if !excludedFiles.contains(status.identity) { files.append(job(path, status)) }
                 case .directory:
-                    if ancestors.contains(status.identity) {
+                    if oneFileSystem && status.device != rootDevice {
+                        // A mount point: not entered, like `find -xdev`.
+                        continue
+                    } else if ancestors.contains(status.identity) {
                         // A link (or bind mount) back to a directory we are inside: stop here.
                         let message = viaSymlink ? "symlink loop" : "directory loop"
                         problems.append(FileProblem(path: path, kind: .skipped, message: message))

@@ -1,4 +1,4 @@
-/// One regular file to process, as the catalog found it.
+/// One regular file to process, as the catalog found it, or a stream named as an argument.
 ///
 /// The identity fields (device, inode, size, mtime) are taken when the file is listed; the
 /// reader compares them with what it sees when it opens and finishes the file, so a file that
@@ -16,8 +16,17 @@ public struct FileJob: Sendable, Hashable {
     public var device: UInt64
     /// `st_ino` of the file.
     public var inode: UInt64
+    /// Standard input (`-`), or a FIFO or character device named as an argument (a process
+    /// substitution such as `<(cmd)` is a FIFO): read once, to its end, its length known only
+    /// then (`size` is 0). Special files met while walking a directory are skipped instead.
+    public var isStream: Bool
 
-    public init(index: Int, path: RawPath, size: UInt64, mtimeNanoseconds: Int64, device: UInt64, inode: UInt64) {
+    /// The path of standard input as arguments name it.
+    public static let standardInputPath = RawPath("-")
+
+    public init(index: Int, path: RawPath, size: UInt64, mtimeNanoseconds: Int64, device: UInt64, inode: UInt64,
+                isStream: Bool = false) {
+        self.isStream = isStream
         self.index = index
         self.path = path
         self.size = size

@@ -43,7 +43,18 @@ struct FileStatus: Sendable, Hashable {
 }
 
 /// A file's identity on this machine: `st_dev` and `st_ino`.
-struct FileIdentity: Sendable, Hashable {
-    var device: UInt64
-    var inode: UInt64
+public struct FileIdentity: Sendable, Hashable {
+    public var device: UInt64
+    public var inode: UInt64
+
+    public init(device: UInt64, inode: UInt64) {
+        self.device = device
+        self.inode = inode
+    }
+
+    /// The identity of the file at `path` (following links), or nil when it cannot be stat-ed.
+    public init?(path: RawPath) {
+        guard case .success(let status) = SystemCall.status(of: path, follow: true) else { return nil }
+        self = status.identity
+    }
 }

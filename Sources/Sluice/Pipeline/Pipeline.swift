@@ -79,10 +79,11 @@ public final class Pipeline {
         // win when it is among them (lanes that want more gather several batches per submission).
         let preferred = ready.first { $0.isHostCPU }?.preferredBatchBytes ?? ready.map(\.preferredBatchBytes).min()!
         let bufferBytes = Self.roundedBatchBytes(configuration.batchBytes ?? preferred)
-        // Large files are hashed in place, from their mappings, when every lane computes on this
-        // CPU; a lane that may join later (an OpenCL device) wants staged bytes, for its transfers.
+        // Large files are hashed in place, from their mappings, while every lane computes on this
+        // CPU; a lane that wants staged bytes for its transfers (an OpenCL device), from the start
+        // or once it joins, stops the lending (`ReaderStage.stopLending`).
         let inPlaceThreshold: UInt64? = switch configuration.readStrategy {
-        case _ where !starting.isEmpty || !ready.allSatisfy(\.isHostCPU): nil
+        case _ where !ready.allSatisfy(\.isHostCPU): nil
         case .automatic: ReaderStage.inPlaceThreshold
         case .mmap: 1
         case .pread: nil
@@ -121,7 +122,8 @@ public final class Pipeline {
         // --length outputs (sized for 256 results of the output length per group).
         let results = BoundedQueue<[FileResult]>(capacity: max(2, min(64, (64 << 20) / (256 * max(1, configuration.mode.outputLength)))))
         let readerStage = ReaderStage(stream: stream, pool: pool, strategy: configuration.readStrategy, threads: readers,
-                                      rangeBytes: rangeBytes, inPlaceThreshold: inPlaceThreshold)
+                                      rangeBytes: rangeBytes, inPlaceThreshold: inPlaceThreshold,
+                                      mode: configuration.mode)
         let writeClock = StageClock(name: "write", threads: 1)
         let progress = ProgressReporter(totals: { stream.snapshot }, enabled: configuration.progress)
         let assembler = Assembler(stream: stream, mode: configuration.mode) { results.push($0) }
@@ -180,6 +182,7 @@ public final class Pipeline {
                 laneRecords.addWarnings(warnings)
                 guard !outcome.backends.isEmpty, !batches.isFinished else { return }
                 let joined = outcome.backends
+                if !joined.allSatisfy(\.isHostCPU) { readerStage.stopLending() }
                 for backend in joined { backend.setOtherLanesRemain(true) }
                 pool.raiseLimit(by: joined.reduce(0) { $0 + $1.buffersInFlight(bufferBytes: bufferBytes) })
                 if stagingLane == nil, let provider = joined.first(where: { $0.providesStaging }) {

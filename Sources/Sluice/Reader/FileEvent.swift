@@ -9,4 +9,7 @@ public enum FileEvent: Sendable {
     /// exactly once per file that a reader took, after every range of it was read. `job` is the
     /// file as listed (the result carries its index and path).
     case ended(position: Int, job: FileJob, problem: FileProblem?)
+    /// A stream (`FileJob.isStream`) was read to its end and hashed by the reader: its length
+    /// and digest. Sent instead of `.ended`, and the stream has no batches.
+    case digested(position: Int, job: FileJob, size: UInt64, digest: [UInt8])
 }

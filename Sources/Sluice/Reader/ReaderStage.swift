@@ -17,7 +17,10 @@ public final class ReaderStage: @unchecked Sendable {
     private let pool: BufferPool
     private let strategy: ReadStrategy
     /// Files at least this large are hashed in place; nil: every file is copied into staging.
-    private let inPlaceThreshold: UInt64?
+    /// Set to nil by `stopLending()`.
+    private var inPlaceThreshold: UInt64?
+    private let inPlaceLock = NSLock()
+    private let streamReader: StreamReader
     private let plan: ReadPlan
     /// Bytes each reader thread read (each thread writes its own slot).
     private let threadBytes: UnsafeMutablePointer<UInt64>
@@ -47,8 +50,10 @@ public final class ReaderStage: @unchecked Sendable {
     ///     to another reader (a multiple of `BLAKE3Layout.maxSubtreeBytes`).
     ///   - inPlaceThreshold: files of at least this many bytes are hashed in place, from their
     ///     mapping; nil when a lane needs staged bytes (an OpenCL device's transfers).
+    ///   - mode: how streams (`FileJob.isStream`), hashed by the readers themselves, are hashed.
     public init(stream: CatalogStream, pool: BufferPool, strategy: ReadStrategy, threads: Int, rangeBytes: Int,
-                inPlaceThreshold: UInt64? = nil) {
+                inPlaceThreshold: UInt64? = nil, mode: BLAKE3Mode = .hash()) {
+        streamReader = StreamReader(mode: mode, isa: CPUVectorISA.active(environment: ProcessInfo.processInfo.environment))
         self.pool = pool
         self.strategy = strategy
         self.inPlaceThreshold = inPlaceThreshold
@@ -84,6 +89,8 @@ public final class ReaderStage: @unchecked Sendable {
             if let file = task.file, let range = task.range {
                 bytes = readRange(range, of: file, into: &buffer, batches: queue, events: outbox.note, send: send,
                                   isCancelled: isCancelled)
+            } else if task.job.isStream {
+                bytes = readStream(task.job, at: task.position, events: outbox.note, isCancelled: isCancelled)
             } else if hashesInPlace(task.job) {
                 // One range, lent whole.
                 let file = SharedFile(position: task.position, job: task.job, ranges: 1)
@@ -137,10 +144,38 @@ public final class ReaderStage: @unchecked Sendable {
         return bytes
     }
 
+    /// Reads and hashes a stream (see `StreamReader`); its result is one `.digested` or `.ended` event.
+    private func readStream(_ job: FileJob, at position: Int, events: (FileEvent) -> Void,
+                            isCancelled: () -> Bool) -> UInt64 {
+        let started = StageClock.now()
+        switch streamReader.digest(of: job, isCancelled: isCancelled) {
+        case .success(let (size, digest)):
+            clock.record(since: started, items: 1, bytes: size)
+            events(.digested(position: position, job: job, size: size, digest: digest))
+            return size
+        case .failure(let problem):
+            clock.record(since: started, items: 1)
+            events(.ended(position: position, job: job, problem: problem))
+            return 0
+        }
+    }
+
     /// Whether `job` is hashed in place (if its mapping is granted).
     private func hashesInPlace(_ job: FileJob) -> Bool {
-        guard let inPlaceThreshold, job.size > 0 else { return false }
-        return job.size >= inPlaceThreshold
+        inPlaceLock.lock()
+        let threshold = inPlaceThreshold
+        inPlaceLock.unlock()
+        guard let threshold, job.size > 0, !job.isStream else { return false }
+        return job.size >= threshold
+    }
+
+    /// Lends no more ranges: files not yet opened are copied into staging from now on (a lane
+    /// that wants staged bytes, such as an OpenCL device, joined the run). Batches already lent
+    /// stay valid for any lane: a lane gives a batch back only once it has read the bytes.
+    public func stopLending() {
+        inPlaceLock.lock()
+        inPlaceThreshold = nil
+        inPlaceLock.unlock()
     }
 
     /// Reads one range of a split file (or the one range of a file hashed in place); the last
@@ -153,6 +188,8 @@ public final class ReaderStage: @unchecked Sendable {
         let started = StageClock.now()
         var bytes: UInt64 = 0
         let inPlace = hashesInPlace(job)
+        // A file whose ranges are lent keeps being lent even after `stopLending()`: its reader is
+        // already mapped in place.
         let reader = file.reader { () throws(FileProblem) -> FileReader in
             try FileReader(job: job, strategy: strategy, adviseWillNeed: true, inPlace: inPlace)
         }

@@ -1,0 +1,178 @@
+import Foundation
+import XCTest
+@testable import Sluice
+
+/// Habits of b3sum, sha256sum, find and rsync users, through the real binary: standard input and
+/// named streams, an output file inside the tree, excludes, one file system, stable output order.
+final class CLIDropInTests: XCTestCase {
+    private func bash(_ script: String, directory: String? = nil) throws -> ProcessOutcome {
+        let sluice = try Subprocess.sluiceExecutable().path
+        return try Subprocess.run(URL(fileURLWithPath: "/bin/bash"), ["-c", script],
+                                  environment: ["SLUICE": sluice], directory: directory)
+    }
+
+    // MARK: - Standard input and streams
+
+    func testStandardInputIsHashedLikeB3sumInEveryMode() throws {
+        let bytes = Data(randomBytes((3 << 20) + 12345))
+        for extra in [[], ["--length", "77"], ["--derive-key", "sluice drop-in"]] {
+            let sluice = try Subprocess.sluice(["run", "-q"] + extra + ["-"], stdin: bytes)
+            let b3sum = try Subprocess.b3sum(extra + ["-"], stdin: bytes)
+            XCTAssertEqual(sluice.status, 0, sluice.stderrText)
+            XCTAssertEqual(sluice.stdoutText, b3sum.stdoutText, "\(extra)")
+        }
+        // The classic: a pipe, not a file, on standard input.
+        let hello = try bash("echo hello | \"$SLUICE\" run -q -")
+        XCTAssertEqual(hello.stdoutText, "8e4c7c1b99dbfd50e7a95185fead5ee1448fa904a2fdd778eaf5f2dbfd629a99  -\n", hello.stderrText)
+    }
+
+    func testProcessSubstitutionsAndNamedFIFOsAreReadAsStreamsButSkippedInsideDirectories() throws {
+        let scratch = try ScratchDirectory()
+        let file = try scratch.writeRandom("data", size: 5_000_000)
+        let expected = ChecksumLines.digests(try Subprocess.b3sum([file.description]).stdout)[file.description]!
+        // <(…) is a FIFO under /dev/fd; its name is printed as given.
+        let substituted = try bash("\"$SLUICE\" run -q <(cat '\(file)')")
+        XCTAssertEqual(substituted.status, 0, substituted.stderrText)
+        XCTAssertTrue(substituted.stdoutText.hasPrefix(expected + "  /dev/fd/"), substituted.stdoutText)
+
+        let folder = try scratch.makeDirectory("folder")
+        let fifo = try scratch.makeFIFO("folder/fifo")
+        let inside = try scratch.writeRandom("folder/plain", size: 10)
+        let writer = Thread { _ = try? Subprocess.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "cat '\(file)' > '\(fifo)'"]) }
+        writer.start()
+        let named = try Subprocess.sluice(["run", "-q", fifo.description])
+        XCTAssertEqual(named.status, 0, named.stderrText)
+        XCTAssertEqual(named.stdoutText, "\(expected)  \(fifo)\n")
+        // Met while walking, a FIFO is skipped (never opened: the run would wait for a writer).
+        let walked = try Subprocess.sluice(["run", folder.description])
+        XCTAssertEqual(walked.status, 0, walked.stderrText)
+        XCTAssertTrue(walked.stderrText.contains("\(fifo): skipped: not a regular file (fifo)"), walked.stderrText)
+        XCTAssertEqual(ChecksumLines.digests(walked.stdout).keys.sorted(), [inside.description])
+        // A character device named as an argument is read like b3sum reads it.
+        let null = try Subprocess.sluice(["run", "-q", "/dev/null"])
+        XCTAssertEqual(null.stdoutText, try Subprocess.b3sum(["/dev/null"]).stdoutText)
+    }
+
+    func testStandardInputCannotBeReadTwice() throws {
+        for arguments in [["run", "-", "-"], ["run", "--files-from", "-", "-"], ["run", "--keyed", "-"]] {
+            let outcome = try Subprocess.sluice(arguments, stdin: Data("x".utf8))
+            XCTAssertEqual(outcome.status, 2, "\(arguments): \(outcome.stderrText)")
+            XCTAssertTrue(outcome.stderrText.contains("standard input"), outcome.stderrText)
+        }
+    }
+
+    // MARK: - Output file, excludes, file systems
+
+    func testOutputFileInsideTheTreeIsLeftOutAndReplacedAtomically() throws {
+        let scratch = try ScratchDirectory()
+        let tree = try scratch.makeDirectory("data")
+        for name in ["a", "b/c", "b/d"] { _ = try scratch.writeRandom("data/\(name)", size: 1000) }
+        let first = try Subprocess.sluice(["run", "-q", "-o", "sums.b3", "."], directory: tree.description)
+        XCTAssertEqual(first.status, 0, first.stderrText)
+        XCTAssertEqual(first.stdout.count, 0, "the results went to the file, not to stdout")
+        let written = try String(contentsOfFile: "\(tree)/sums.b3", encoding: .utf8)
+        XCTAssertEqual(written.split(separator: "\n").map { String($0.split(separator: " ").last!) }, ["./a", "./b/c", "./b/d"])
+        // A second run lists the same files: neither the old sums file nor the new one is an entry.
+        let second = try Subprocess.sluice(["run", "-q", "-o", "sums.b3", "."], directory: tree.description)
+        XCTAssertEqual(second.status, 0, second.stderrText)
+        XCTAssertEqual(try String(contentsOfFile: "\(tree)/sums.b3", encoding: .utf8), written)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tree.description).sorted(), ["a", "b", "sums.b3"],
+                       "no temporary file is left behind")
+        // Standard output redirected into the tree is left out as well.
+        let redirected = try bash("\"$SLUICE\" run -q . > out.b3 && cat out.b3", directory: tree.description)
+        XCTAssertEqual(redirected.status, 0, redirected.stderrText)
+        XCTAssertFalse(redirected.stdoutText.contains("out.b3"), redirected.stdoutText)
+        // A run that is refused leaves the old file alone.
+        let refused = try Subprocess.sluice(["run", "-q", "-o", "sums.b3", "--workers", "0", "."], directory: tree.description)
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertEqual(try String(contentsOfFile: "\(tree)/sums.b3", encoding: .utf8), written)
+        let nowhere = try Subprocess.sluice(["run", "-o", "\(scratch.root)/missing/sums.b3", tree.description])
+        XCTAssertEqual(nowhere.status, 2)
+        XCTAssertTrue(nowhere.stderrText.contains("cannot write -o"), nowhere.stderrText)
+    }
+
+    func testOutputFileOfARunWithAFailedFileIsStillWritten() throws {
+        let scratch = try ScratchDirectory()
+        let tree = try scratch.makeDirectory("data")
+        _ = try scratch.writeRandom("data/ok", size: 100)
+        let locked = try scratch.writeRandom("data/locked", size: 100)
+        XCTAssertEqual(chmod(locked.description, 0), 0)
+        let outcome = try Subprocess.run(try Subprocess.sluiceExecutable(), ["run", "-q", "-o", "\(scratch.root)/sums", tree.description])
+        let written = try String(contentsOfFile: "\(scratch.root)/sums", encoding: .utf8)
+        if getuid() == 0 {
+            // root reads every file: nothing fails.
+            XCTAssertEqual(outcome.status, 0)
+        } else {
+            XCTAssertEqual(outcome.status, 1)
+            XCTAssertTrue(outcome.stderrText.contains("locked"), outcome.stderrText)
+        }
+        XCTAssertTrue(written.contains("\(tree)/ok\n"), written)
+    }
+
+    func testExcludePatternsMatchNamesOrWholePathsAndPruneDirectories() throws {
+        let scratch = try ScratchDirectory()
+        let tree = try scratch.makeDirectory("t")
+        for name in ["keep.txt", "skip.log", "cache/x.txt", "sub/cache.txt", "sub/deep/y.log", "sub/deep/z.txt"] {
+            _ = try scratch.writeRandom("t/\(name)", size: 10)
+        }
+        func names(_ excludes: [String]) throws -> [String] {
+            let outcome = try Subprocess.sluice(["run", "-q"] + excludes.flatMap { ["--exclude", $0] } + ["."],
+                                                directory: tree.description)
+            XCTAssertEqual(outcome.status, 0, outcome.stderrText)
+            return outcome.stdoutText.split(separator: "\n").map { String($0.split(separator: " ").last!) }
+        }
+        XCTAssertEqual(try names(["*.log"]), ["./cache/x.txt", "./keep.txt", "./sub/cache.txt", "./sub/deep/z.txt"])
+        // A name pattern matches directories too, and an excluded directory is not entered.
+        XCTAssertEqual(try names(["cache"]), ["./keep.txt", "./skip.log", "./sub/cache.txt", "./sub/deep/y.log", "./sub/deep/z.txt"])
+        // With a slash, the whole printed path; * crosses slashes.
+        XCTAssertEqual(try names(["./sub/*"]), ["./cache/x.txt", "./keep.txt", "./skip.log"])
+        XCTAssertEqual(try names(["*.log", "*/deep"]), ["./cache/x.txt", "./keep.txt", "./sub/cache.txt"])
+    }
+
+    func testOneFileSystemDoesNotEnterOtherFileSystems() throws {
+        let scratch = try ScratchDirectory()
+        let elsewhere = "/dev/shm/sluice-xdev-\(getpid())"
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: elsewhere) }
+        FileManager.default.createFile(atPath: "\(elsewhere)/far", contents: Data("far".utf8))
+        guard let here = FileIdentity(path: scratch.root), let there = FileIdentity(path: RawPath(elsewhere)),
+              here.device != there.device else {
+            throw XCTSkip("/dev/shm is on the same file system as /tmp here")
+        }
+        _ = try scratch.writeRandom("near", size: 10)
+        try scratch.symlink("link", to: elsewhere)
+        let crossing = try Subprocess.sluice(["run", "-q", "-L", scratch.root.description])
+        XCTAssertEqual(ChecksumLines.digests(crossing.stdout).count, 2, crossing.stdoutText)
+        let staying = try Subprocess.sluice(["run", "-q", "-L", "-x", scratch.root.description])
+        XCTAssertEqual(staying.status, 0, staying.stderrText)
+        XCTAssertEqual(ChecksumLines.digests(staying.stdout).keys.sorted(), ["\(scratch.root)/near"])
+    }
+
+    // MARK: - Order
+
+    func testOutputOrderIsTheGivenOrderOnEveryRun() throws {
+        let scratch = try ScratchDirectory()
+        let tree = try scratch.makeDirectory("t")
+        var expected: [String] = []
+        for folder in 0..<5 {
+            for file in 0..<40 {
+                // Sizes that make completion order differ from walk order.
+                let name = "d\(folder)/f\(String(format: "%02d", file))"
+                _ = try scratch.writeRandom("t/\(name)", size: [1, 3_000_000, 700, 90_000][file % 4])
+                expected.append("./\(name)")
+            }
+        }
+        for _ in 0..<3 {
+            let outcome = try Subprocess.sluice(["run", "-q", "--readers", "4", "."], directory: tree.description)
+            XCTAssertEqual(outcome.status, 0, outcome.stderrText)
+            XCTAssertEqual(outcome.stdoutText.split(separator: "\n").map { String($0.split(separator: " ").last!) }, expected)
+        }
+        // Arguments keep their order whatever their sizes.
+        let arguments = ["d0/f03", "d0/f01", "d0/f00"]
+        let named = try Subprocess.sluice(["run", "-q"] + arguments, directory: tree.description)
+        XCTAssertEqual(named.stdoutText.split(separator: "\n").map { String($0.split(separator: " ").last!) }, arguments)
+        // Completion order is still there for streaming consumers: the same lines, any order.
+        let streaming = try Subprocess.sluice(["run", "-q", "--completion-order", "."], directory: tree.description)
+        XCTAssertEqual(ChecksumLines.sortedLines(streaming.stdout).count, expected.count)
+    }
+}
