@@ -229,7 +229,7 @@ struct Run: ParsableCommand {
         let output = Sluice.OutputStream(fd: resultsFile?.fd ?? 1)
         let sink: ResultSink = switch format {
         case .b3sum: B3SumSink(output: output, zero: zero)
-        case .jsonl: JSONLinesSink(output: output, kernel: kernel.rawValue, device: start.name(of: lanes))
+        case .jsonl: JSONLinesSink(output: output, kernel: kernel.rawValue, mode: mode, device: start.name(of: lanes))
         }
         let pipeline = Pipeline(stream: stream, lanes: lanes, configuration: configuration, sink: sink,
                                 cancellation: Cancellation(external: { interrupt.isSet }))

@@ -148,6 +148,44 @@ final class CLIDropInTests: XCTestCase {
         XCTAssertEqual(ChecksumLines.digests(staying.stdout).keys.sorted(), ["\(scratch.root)/near"])
     }
 
+    // MARK: - JSON lines
+
+    func testJSONLinesCarryTheSchemaModeLengthAndKnownSizesAndDecodeAsFileRecords() throws {
+        let (setpriv, asNobody) = try Subprocess.asNobody()
+        let scratch = try ScratchDirectory()
+        // mkdtemp makes 0700: nobody must traverse the root and read all but one file.
+        XCTAssertEqual(chmod(scratch.root.description, 0o755), 0)
+        let tree = try scratch.makeDirectory("t")
+        XCTAssertEqual(chmod(tree.description, 0o755), 0)
+        let file = try scratch.writeRandom("t/data", size: 70_000)
+        // A name that is not UTF-8 (it can only reach sluice through the walk).
+        let odd = try scratch.write(scratch.path(bytes: Array("t/odd-".utf8) + [0xFF]), [1, 2, 3])
+        let locked = try scratch.writeRandom("t/locked", size: 4321)
+        XCTAssertEqual(chmod(locked.description, 0), 0)
+        let outcome = try Subprocess.run(setpriv, asNobody + ["run", "-q", "--format", "jsonl",
+                                         "--derive-key", "ctx", "--length", "48", tree.description,
+                                         "\(scratch.root)/missing"])
+        XCTAssertEqual(outcome.status, 1, outcome.stderrText)
+        let records = try outcome.stdoutLines.map { try JSONDecoder().decode(FileRecord.self, from: Data($0)) }
+        XCTAssertEqual(records.count, 4, outcome.stdoutText)
+        XCTAssertTrue(records.allSatisfy { $0.schema == FileRecord.schemaVersion && $0.mode == "derive-key" && $0.length == 48 })
+        let byPath = Dictionary(uniqueKeysWithValues: records.map { ($0.pathBase64 ?? $0.path, $0) })
+        let hashed = try XCTUnwrap(byPath[file.description])
+        XCTAssertEqual(hashed.status, "ok")
+        XCTAssertEqual(hashed.size, 70_000)
+        let b3sum = try Subprocess.b3sum(["--derive-key", "ctx", "--length", "48", file.description])
+        XCTAssertEqual(hashed.digest, String(b3sum.stdoutText.prefix(96)))
+        let oddRecord = try XCTUnwrap(byPath[Data(odd.bytes).base64EncodedString()])
+        XCTAssertEqual(oddRecord.size, 3)
+        let failed = try XCTUnwrap(byPath[locked.description])
+        XCTAssertEqual(failed.status, "error")
+        XCTAssertEqual(failed.size, 4321, "the size of a file that failed is known")
+        XCTAssertNil(failed.digest)
+        let missing = try XCTUnwrap(byPath["\(scratch.root)/missing"])
+        XCTAssertNil(missing.size, "no size is known for a path that could not be listed")
+        XCTAssertNotNil(missing.error)
+    }
+
     // MARK: - Order
 
     func testOutputOrderIsTheGivenOrderOnEveryRun() throws {

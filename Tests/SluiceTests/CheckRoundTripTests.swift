@@ -294,16 +294,18 @@ final class CheckRoundTripTests: XCTestCase {
                                            String(decoding: line, as: UTF8.self))
                 let path = try XCTUnwrap(object["path"] as? String)
                 XCTAssertEqual(object["kernel"] as? String, "blake3")
-                XCTAssertNotNil(object["size"] as? Int)
+                XCTAssertEqual(object["schema"] as? Int, FileRecord.schemaVersion)
                 if let digest = object["digest"] as? String {
                     let relative = RawPath(String(path.dropFirst(2))) // "./name"
                     XCTAssertEqual(digest, expected[relative], "\(device): \(path.debugDescription)")
-                    XCTAssertNil(object["status"])
+                    XCTAssertNotNil(object["size"] as? Int)
+                    XCTAssertEqual(object["status"] as? String, "ok")
                     seen += 1
                 } else if path == "./a-fifo" {
                     XCTAssertEqual(object["status"] as? String, "skipped")
                 } else {
                     XCTAssertEqual(path, "missing-file")
+                    XCTAssertNil(object["size"], "a path that could not be listed has no known size")
                     XCTAssertEqual(object["status"] as? String, "error")
                     XCTAssertNotNil(object["error"] as? String)
                 }

@@ -1,34 +1,28 @@
 import Foundation
 
-/// Writes one JSON object per file and line.
-///
-/// Fields: `path` (UTF-8, U+FFFD for invalid bytes), `path_base64` (the exact bytes, only when
-/// the name is not UTF-8), `size`, `kernel`, `device`, then `digest` (hex) or `status`
-/// (`error`, `changed`, `vanished`, `skipped`) and `error` (the message).
+/// Writes one JSON object per file and line: a `FileRecord` (its fields are the schema).
 public final class JSONLinesSink: ResultSink {
     private let output: OutputStream
     private let kernel: String
+    private let mode: BLAKE3Mode
     private let device: String
+    private let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        // Sorted keys: the same line for the same result on every run (Foundation keeps no field order).
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
 
-    public init(output: OutputStream, kernel: String, device: String) {
+    public init(output: OutputStream, kernel: String, mode: BLAKE3Mode = .hash(), device: String) {
         self.output = output
         self.kernel = kernel
+        self.mode = mode
         self.device = device
     }
 
     public func write(_ result: FileResult) throws {
-        var line = "{\"path\":" + JSONLinesSink.quoted(result.path.description)
-        if !result.path.isValidUTF8 {
-            line += ",\"path_base64\":\"" + Data(result.path.bytes).base64EncodedString() + "\""
-        }
-        line += ",\"size\":\(result.size),\"kernel\":" + JSONLinesSink.quoted(kernel)
-        line += ",\"device\":" + JSONLinesSink.quoted(device)
-        if let hex = result.hexDigest {
-            line += ",\"digest\":\"" + hex + "\""
-        } else if let problem = result.problem {
-            line += ",\"status\":\"" + problem.kind.rawValue + "\",\"error\":" + JSONLinesSink.quoted(problem.message)
-        }
-        line += "}\n"
+        var line = try encoder.encode(FileRecord(result, kernel: kernel, mode: mode, device: device))
+        line.append(UInt8(ascii: "\n"))
         try output.write(line)
     }
 
