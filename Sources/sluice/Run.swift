@@ -82,7 +82,7 @@ struct Run: ParsableCommand {
             transform: { try ByteCount(parsing: $0, for: "--batch-size") })
     var batchSize: ByteCount?
 
-    @Option(name: .long, help: "How to read files: auto (pread: measured faster at every size), pread or mmap.")
+    @Option(name: .long, help: "How to read files: auto (files of 4 MiB or more hashed in place from a mapping while every lane computes on this CPU, the rest read with pread), pread (always copy with pread) or mmap (map every file: in place, or copied out for OpenCL lanes).")
     var read: ReadChoice = .auto
 
     @Flag(name: [.short, .long], help: "No progress line and no summary on stderr.")

@@ -7,6 +7,7 @@ struct SluiceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "Stream batches of files through compute kernels on a GPU (OpenCL) or CPU SIMD.",
+        version: "sluice \(SluiceVersion.current)",
         subcommands: [Run.self, Check.self, Devices.self, Bench.self]
     )
 }

@@ -186,6 +186,12 @@ final class CLIDropInTests: XCTestCase {
         XCTAssertNotNil(missing.error)
     }
 
+    func testVersionIsPrinted() throws {
+        let outcome = try Subprocess.sluice(["--version"])
+        XCTAssertEqual(outcome.status, 0)
+        XCTAssertEqual(outcome.stdoutText, "sluice \(SluiceVersion.current)\n")
+    }
+
     // MARK: - Order
 
     func testOutputOrderIsTheGivenOrderOnEveryRun() throws {
