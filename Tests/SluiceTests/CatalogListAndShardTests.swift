@@ -80,4 +80,40 @@ final class CatalogListAndShardTests: XCTestCase {
         XCTAssertEqual(Shard.fnv1a64(Array("foobar".utf8)), 0x8594_4171_F739_67E8)
         XCTAssertTrue(Shard(index: 0, count: 1)!.contains(RawPath("anything")))
     }
+
+    func testTheShardKeyIsTheAbsoluteNormalPath() {
+        let cwd = Array("/data/set".utf8)
+        func key(_ path: String) -> String { String(decoding: Shard.key(of: RawPath(path), from: cwd), as: UTF8.self) }
+        XCTAssertEqual(key("./d00/x"), "/data/set/d00/x")
+        XCTAssertEqual(key("d00/x"), "/data/set/d00/x")
+        XCTAssertEqual(key("/data/set/d00//x"), "/data/set/d00/x")
+        XCTAssertEqual(key("../set/./d00/x"), "/data/set/d00/x")
+        XCTAssertEqual(key("/../.."), "/")
+    }
+
+    /// However the roots are spelled, each file lands in the same shard (through the real CLI).
+    func testTheSameFileLandsInTheSameShardHoweverTheRootsAreSpelled() throws {
+        let scratch = try ScratchDirectory()
+        for folder in 0..<3 {
+            for file in 0..<15 { try scratch.writeRandom("d0\(folder)/f\(file)", size: 10) }
+        }
+        let root = scratch.root.description
+        func files(_ arguments: [String], shard: Int) throws -> Set<String> {
+            let outcome = try Subprocess.sluice(["run", "-q", "--shard", "\(shard)/3"] + arguments, directory: root)
+            XCTAssertEqual(outcome.status, 0, outcome.stderrText)
+            // Compared as absolute normal paths.
+            return Set(ChecksumLines.digests(outcome.stdout).keys.map {
+                String(decoding: Shard.key(of: RawPath($0), from: Array(root.utf8)), as: UTF8.self)
+            })
+        }
+        var union: Set<String> = []
+        for shard in 0..<3 {
+            let dot = try files(["."], shard: shard)
+            XCTAssertEqual(try files(["d00", "d01", "d02"], shard: shard), dot, "shard \(shard)")
+            XCTAssertEqual(try files([root], shard: shard), dot, "shard \(shard)")
+            XCTAssertTrue(union.isDisjoint(with: dot))
+            union.formUnion(dot)
+        }
+        XCTAssertEqual(union.count, 45)
+    }
 }
