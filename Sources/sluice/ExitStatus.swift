@@ -12,33 +12,43 @@ extension SluiceCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch let error as SetupError {
-            printError("sluice: error: \(error.description)")
+            printError("sluice: \(error.description)")
             finish(2)
         } catch let error as OutputError {
             // The results (or the summary file) could not be written: not the same as some
             // files failing (1), nor a usage error (2).
-            printError("sluice: error: \(error.description)")
+            printError("sluice: \(error.description)")
             finish(3)
         } catch let error as DeviceSelectionError {
-            printError("sluice: error: \(error.message)")
+            printError("sluice: \(error.message)")
             finish(2)
         } catch let error as LaneSetupError {
-            printError("sluice: error: \(error.message)")
+            printError("sluice: \(error.message)")
             finish(2)
         } catch {
             let code = exitCode(for: error)
-            if code == .validationFailure {
-                printError(fullMessage(for: error))
-                finish(2)
+            if code == .success, !(error is ExitCode) {
+                // --help, --version: ArgumentParser's text, on stdout.
+                print(fullMessage(for: error))
+                finish(0)
             }
-            if StartingLane.anyRunning {
-                let message = fullMessage(for: error)
-                if !message.isEmpty { printError(message) }
+            if error is ExitCode || error is CleanExit {
                 finish(code.rawValue)
             }
-            exit(withError: error)
+            if code == .validationFailure {
+                printError(ErrorMessage.usage(error, command: subcommandName()))
+                finish(2)
+            }
+            printError(ErrorMessage.other(error))
+            finish(code == .success ? 1 : code.rawValue)
         }
         finish(0)
+    }
+
+    /// The subcommand named on the command line, for the `--help` hint.
+    static func subcommandName() -> String? {
+        let names = configuration.subcommands.map { $0.configuration.commandName ?? "\($0)".lowercased() }
+        return CommandLine.arguments.dropFirst().first { names.contains($0) }
     }
 
     /// Exits with `status`. While an OpenCL lane is still starting (a run that ended before its

@@ -186,6 +186,28 @@ final class CLIDropInTests: XCTestCase {
         XCTAssertNotNil(missing.error)
     }
 
+    /// Every error is one line, `sluice: WHAT: why`, whatever raised it.
+    func testEveryErrorIsOneLineInOneVoice() throws {
+        let cases: [([String], String)] = [
+            (["run", "--workers", "0", "."], "sluice: --workers takes 1 to 256 threads; 0 is out of range (see 'sluice run --help')"),
+            (["run", "--bogus", "."], "sluice: unknown option '--bogus' (see 'sluice run --help')"),
+            (["run", "--length", "abc", "."], "sluice: --length: 'abc' is not a number (allowed: 1 to 65536 output bytes) (see 'sluice run --help')"),
+            (["run", "--format", "xml", "."], "sluice: --format: invalid value 'xml' (allowed: b3sum, jsonl) (see 'sluice run --help')"),
+            (["run", "--length"], "sluice: --length: a value is missing (allowed: 1 to 65536 output bytes) (see 'sluice run --help')"),
+            (["run", "--device", "nonesuch", "."], "sluice: --device: invalid device 'nonesuch'"),
+            (["run", "--stats-json", "/nonexistent/stats.json", "."], "sluice: cannot write --stats-json /nonexistent/stats.json: No such file or directory"),
+            (["check", "--bogus"], "sluice: unknown option '--bogus' (see 'sluice check --help')"),
+            (["bench", "corpora", "--corpus", "nope"], "sluice: unknown corpus nope"),
+        ]
+        for (arguments, expected) in cases {
+            let outcome = try Subprocess.sluice(arguments)
+            XCTAssertEqual(outcome.status, 2, "\(arguments)")
+            let lines = outcome.stderrText.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, "\(arguments): one line: \(outcome.stderrText)")
+            XCTAssertTrue(outcome.stderrText.hasPrefix(expected), "\(arguments): \(outcome.stderrText)")
+        }
+    }
+
     func testVersionIsPrinted() throws {
         let outcome = try Subprocess.sluice(["--version"])
         XCTAssertEqual(outcome.status, 0)

@@ -46,7 +46,7 @@ final class CLIMessagesAndLimitsTests: XCTestCase {
         let file = try scratch.writeRandom("f", size: 5000)
         let outcome = try shell(["run", "-q", "--device", "cpu", file.description], redirections: ">/dev/full")
         XCTAssertEqual(outcome.status, 3, outcome.stderrText)
-        XCTAssertEqual(outcome.stderrText, "sluice: error: cannot write output: No space left on device\n")
+        XCTAssertEqual(outcome.stderrText, "sluice: cannot write output: No space left on device\n")
     }
 
     func testUnwritableStatsFileIsASetupErrorBeforeAnyWork() throws {
@@ -56,7 +56,7 @@ final class CLIMessagesAndLimitsTests: XCTestCase {
         let outcome = try Subprocess.sluice(["run", "--device", "cpu", "--stats-json", target, file.description])
         XCTAssertEqual(outcome.status, 2)
         XCTAssertTrue(outcome.stdout.isEmpty, "nothing was hashed")
-        XCTAssertEqual(outcome.stderrText, "sluice: error: cannot write --stats-json \(target): No such file or directory\n")
+        XCTAssertEqual(outcome.stderrText, "sluice: cannot write --stats-json \(target): No such file or directory\n")
 
         let good = scratch.path("stats.json").description
         let written = try Subprocess.sluice(["run", "-q", "--device", "cpu", "--stats-json", good, file.description])
