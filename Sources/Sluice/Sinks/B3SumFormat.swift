@@ -1,4 +1,5 @@
-/// The `HEX  PATH` line format of b3sum (and sha256sum), both ways.
+/// The `HEX  PATH` line format of b3sum (and sha256sum), both ways, and the BSD form
+/// `BLAKE3 (PATH) = HEX` that `sha256sum --tag` writes for its algorithm.
 ///
 /// A name holding a backslash or a newline is escaped (`\\`, `\n`) and its line starts with a
 /// backslash, as b3sum 1.2 does. Names that are not UTF-8 are written as their raw bytes (like
@@ -22,6 +23,28 @@ public enum B3SumFormat {
         line.append(zero ? 0 : UInt8(ascii: "\n"))
         return line
     }
+
+    /// The algorithm name that opens a tag line.
+    public static let tag = "BLAKE3"
+
+    /// One tag line, `BLAKE3 (PATH) = HEX`, newline included; with `zero`, a NUL-terminated
+    /// record and no escaping. A name that needs escaping is escaped as in `line` and the line
+    /// starts with a backslash (`\BLAKE3 (a\\b) = HEX`), as `sha256sum --tag` does.
+    public static func tagLine(hexDigest: String, path: RawPath, zero: Bool = false) -> [UInt8] {
+        var line: [UInt8] = []
+        line.reserveCapacity(tag.utf8.count + hexDigest.utf8.count + path.bytes.count + 8)
+        let escape = !zero && needsEscape(path)
+        if escape { line.append(UInt8(ascii: "\\")) }
+        line.append(contentsOf: tagOpening)
+        line.append(contentsOf: escape ? escaped(path) : path.bytes)
+        line.append(contentsOf: Array(") = ".utf8))
+        line.append(contentsOf: hexDigest.utf8)
+        line.append(zero ? 0 : UInt8(ascii: "\n"))
+        return line
+    }
+
+    /// `BLAKE3 (`: what a tag line starts with (after its escape backslash, if any).
+    static let tagOpening = Array("\(tag) (".utf8)
 
     /// The path with `\` as `\\` and newline as `\n`.
     public static func escaped(_ path: RawPath) -> [UInt8] {
@@ -53,8 +76,10 @@ public enum B3SumFormat {
     /// it too.
     public static let minimumDigestBytes = 32
 
-    /// Parses one line (without its terminator). With `zero`, the line is a NUL-terminated
-    /// record of `run -z`: its name is not escaped and may hold a newline.
+    /// Parses one line (without its terminator), in either form: `HEX  PATH` or the tag form
+    /// `BLAKE3 (PATH) = HEX`, told apart by how the line starts (as sha256sum does). With `zero`,
+    /// the line is a NUL-terminated record of `run -z`: its name is not escaped and may hold a
+    /// newline.
     /// - Throws: a message naming what is wrong with the line.
     public static func parse(line: ArraySlice<UInt8>, zero: Bool = false) throws -> Entry {
         var rest = line
@@ -66,21 +91,46 @@ public enum B3SumFormat {
             escapedLine = true
             rest = rest.dropFirst()
         }
+        if rest.starts(with: tagOpening) {
+            return try parseTagged(rest.dropFirst(tagOpening.count), escaped: escapedLine)
+        }
         guard let space = rest.firstIndex(of: UInt8(ascii: " ")),
               rest.index(after: space) < rest.endIndex, rest[rest.index(after: space)] == UInt8(ascii: " ") else {
             throw ChecksumLineError("expected HEX, two spaces, then a path")
         }
-        let hexPart = rest[rest.startIndex..<space]
+        let digest = try decodeDigest(rest[rest.startIndex..<space])
+        let pathPart = rest[(space + 2)...]
+        guard !pathPart.isEmpty else { throw ChecksumLineError("empty path") }
+        let pathBytes = escapedLine ? try unescape(pathPart) : Array(pathPart)
+        return Entry(digest: digest, path: RawPath(bytes: pathBytes))
+    }
+
+    /// The rest of a tag line after `BLAKE3 (`: `PATH) = HEX`. The name ends at the line's last
+    /// `)` (a digest holds none, and a name may), and blanks around the `=` are allowed, as in
+    /// coreutils.
+    private static func parseTagged(_ rest: ArraySlice<UInt8>, escaped: Bool) throws -> Entry {
+        let shape = ChecksumLineError("expected \(tag) (PATH) = HEX")
+        guard let close = rest.lastIndex(of: UInt8(ascii: ")")) else { throw shape }
+        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var hexPart = rest[(close + 1)...].drop(while: isBlank)
+        guard hexPart.first == UInt8(ascii: "=") else { throw shape }
+        hexPart = hexPart.dropFirst().drop(while: isBlank)
+        let digest = try decodeDigest(hexPart)
+        let pathPart = rest[..<close]
+        guard !pathPart.isEmpty else { throw ChecksumLineError("empty path") }
+        let pathBytes = escaped ? try unescape(pathPart) : Array(pathPart)
+        return Entry(digest: digest, path: RawPath(bytes: pathBytes))
+    }
+
+    /// The digest a line's hexadecimal part spells, at least `minimumDigestBytes` long.
+    private static func decodeDigest(_ hexPart: ArraySlice<UInt8>) throws -> [UInt8] {
         guard !hexPart.isEmpty, hexPart.count % 2 == 0, let digest = decodeHex(hexPart) else {
             throw ChecksumLineError("invalid hexadecimal digest")
         }
         guard digest.count >= minimumDigestBytes else {
             throw ChecksumLineError("digest of \(digest.count) bytes is too short (at least \(minimumDigestBytes) bytes, \(2 * minimumDigestBytes) hex digits)")
         }
-        let pathPart = rest[(space + 2)...]
-        guard !pathPart.isEmpty else { throw ChecksumLineError("empty path") }
-        let pathBytes = escapedLine ? try unescape(pathPart) : Array(pathPart)
-        return Entry(digest: digest, path: RawPath(bytes: pathBytes))
+        return digest
     }
 
     static func unescape(_ bytes: ArraySlice<UInt8>) throws -> [UInt8] {
