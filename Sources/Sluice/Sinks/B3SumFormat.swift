@@ -28,15 +28,16 @@ public enum B3SumFormat {
     public static let tag = "BLAKE3"
 
     /// One tag line, `BLAKE3 (PATH) = HEX`, newline included; with `zero`, a NUL-terminated
-    /// record and no escaping. A name that needs escaping is escaped as in `line` and the line
-    /// starts with a backslash (`\BLAKE3 (a\\b) = HEX`), as `sha256sum --tag` does.
+    /// record and no escaping. As `sha256sum --tag` (coreutils 9) writes it, a name holding a
+    /// backslash, a newline or a carriage return is escaped (`\\`, `\n`, `\r`) and the line
+    /// starts with a backslash (`\BLAKE3 (a\\b) = HEX`).
     public static func tagLine(hexDigest: String, path: RawPath, zero: Bool = false) -> [UInt8] {
         var line: [UInt8] = []
         line.reserveCapacity(tag.utf8.count + hexDigest.utf8.count + path.bytes.count + 8)
-        let escape = !zero && needsEscape(path)
+        let escape = !zero && (needsEscape(path) || path.bytes.contains(UInt8(ascii: "\r")))
         if escape { line.append(UInt8(ascii: "\\")) }
         line.append(contentsOf: tagOpening)
-        line.append(contentsOf: escape ? escaped(path) : path.bytes)
+        line.append(contentsOf: escape ? escaped(path, carriageReturn: true) : path.bytes)
         line.append(contentsOf: Array(") = ".utf8))
         line.append(contentsOf: hexDigest.utf8)
         line.append(zero ? 0 : UInt8(ascii: "\n"))
@@ -46,14 +47,16 @@ public enum B3SumFormat {
     /// `BLAKE3 (`: what a tag line starts with (after its escape backslash, if any).
     static let tagOpening = Array("\(tag) (".utf8)
 
-    /// The path with `\` as `\\` and newline as `\n`.
-    public static func escaped(_ path: RawPath) -> [UInt8] {
+    /// The path with `\` as `\\` and newline as `\n`; with `carriageReturn`, CR as `\r` too
+    /// (as coreutils 9 escapes names, b3sum 1.2 does not).
+    public static func escaped(_ path: RawPath, carriageReturn: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(path.bytes.count + 4)
         for byte in path.bytes {
             switch byte {
             case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
             case UInt8(ascii: "\n"): out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case UInt8(ascii: "\r") where carriageReturn: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
             default: out.append(byte)
             }
         }
@@ -133,6 +136,7 @@ public enum B3SumFormat {
         return digest
     }
 
+    /// An escaped name's bytes: `\\`, `\n`, and `\r` (which coreutils 9 writes for a CR).
     static func unescape(_ bytes: ArraySlice<UInt8>) throws -> [UInt8] {
         var out: [UInt8] = []
         var iterator = bytes.makeIterator()
@@ -144,6 +148,7 @@ public enum B3SumFormat {
             switch iterator.next() {
             case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
             case UInt8(ascii: "n"): out.append(UInt8(ascii: "\n"))
+            case UInt8(ascii: "r"): out.append(UInt8(ascii: "\r"))
             default: throw ChecksumLineError("invalid escape sequence in path")
             }
         }
