@@ -421,7 +421,10 @@ final class CLICheckOptionsTests: XCTestCase {
             let sha = String(reference.stdoutText.suffix(65).prefix(64))
             let expected = reference.stdoutText.replacingOccurrences(of: "SHA256 (", with: "BLAKE3 (")
                 .replacingOccurrences(of: sha, with: hex)
-            XCTAssertEqual(String(decoding: ours, as: UTF8.self), expected, name.debugDescription)
+            // coreutils before 9 left a CR unescaped; compare that name only where it escapes it.
+            if !name.hasSuffix("\r") || expected.hasPrefix("\\") {
+                XCTAssertEqual(String(decoding: ours, as: UTF8.self), expected, name.debugDescription)
+            }
             list += ours
             // The untagged form of the same file, on the next line (not for the name ending in
             // CR: b3sum's form does not escape it, and a CR before the newline is dropped).
