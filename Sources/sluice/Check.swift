@@ -2,13 +2,17 @@ import ArgumentParser
 import Foundation
 import Sluice
 
-/// `sluice check`: verify b3sum-format checksum lines (sluice's or b3sum's) against the files.
+/// `sluice check`: verify checksum lines (b3sum's, sluice's, or the `--tag` form) against the
+/// files, with the options, messages and exit statuses of `sha256sum --check`.
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Verify HEX  PATH checksum lines (as b3sum --check); exit 1 if any file fails.",
+        abstract: "Verify HEX  PATH or BLAKE3 (PATH) = HEX checksum lines (as b3sum --check, sha256sum --check).",
         discussion: "Each file named in the lists is hashed (through the same pipeline as run) and "
-            + "reported as 'PATH: OK' or 'PATH: FAILED'. Names are matched byte for byte, escaped "
-            + "names (a leading backslash) included.")
+            + "reported as soon as it is done: 'PATH: OK', 'PATH: FAILED', or 'PATH: FAILED open or read' "
+            + "with the reason on stderr. Names are matched byte for byte, escaped names (a leading "
+            + "backslash) included; a CR before the newline is ignored. Exit status: 0 every listed file "
+            + "matched; 1 a file FAILED or could not be read, a list had no properly formatted line, or "
+            + "(with --strict) a line was improperly formatted; 2 usage or setup error; 130 interrupted.")
 
     @Argument(help: "Checksum files (- for standard input).")
     var lists: [String] = ["-"]
@@ -16,89 +20,102 @@ struct Check: ParsableCommand {
     @OptionGroup var deviceOptions: DeviceOptions
     @OptionGroup var hashMode: HashModeOptions
 
-    @Flag(name: .long, help: "Do not print OK lines.")
+    @Flag(name: [.customShort("q"), .long], help: "Do not print OK lines.")
     var quiet = false
+
+    @Flag(name: .long, help: ArgumentHelp(
+        "Print no verdicts and no warnings: the exit status tells.",
+        discussion: "As with sha256sum, a file that cannot be read and a list without a properly "
+            + "formatted line are still reported on stderr. Overrides --quiet and --warn."))
+    var status = false
+
+    @Flag(name: [.customShort("w"), .long], help: "Warn about each improperly formatted checksum line.")
+    var warn = false
+
+    @Flag(name: .long, help: "Exit 1 when a checksum line is improperly formatted.")
+    var strict = false
+
+    @Flag(name: .long, help: "Do not fail or report status for files that are missing.")
+    var ignoreMissing = false
 
     @Flag(name: [.customShort("z"), .long], help: "The lists hold NUL-terminated records, as `run -z` writes them (names not escaped).")
     var zero = false
 
     func run() throws {
-        var entries: [B3SumFormat.Entry] = []
-        var malformed = 0
-        for list in RawArguments.recover(lists) {
-            let data: Data
-            if list.bytes == Array("-".utf8) {
-                data = FileHandle.standardInput.readDataToEndOfFile()
-            } else {
-                data = try readWholeFile(list)
-            }
-            let bytes = [UInt8](data)
-            let separator: UInt8 = zero ? 0 : UInt8(ascii: "\n")
-            for (number, line) in bytes.split(separator: separator, omittingEmptySubsequences: false).enumerated()
-            where !line.isEmpty {
-                do {
-                    entries.append(try B3SumFormat.parse(line: line, zero: zero))
-                } catch {
-                    printError("sluice: \(list):\(number + 1): \(error)")
-                    malformed += 1
-                }
-            }
+        var lists: [ChecksumList] = []
+        for (position, path) in RawArguments.recover(self.lists).enumerated() {
+            let list = try ChecksumList.read(path, list: position, zero: zero)
+            reportFormat(of: list)
+            lists.append(list)
         }
-        // A line that cannot be parsed is a failure, never an OK: with nothing else to check,
-        // the command still fails.
-        guard !entries.isEmpty else {
-            if malformed > 0 { throw ExitCode(1) }
-            throw SetupError("no checksum lines found")
-        }
-
-        let length = entries.map(\.digest.count).max()!
-        let mode = try hashMode.mode(length: length)
+        let lines = lists.flatMap(\.lines)
         let interrupt = InterruptFlag.install()
+        let sink = CheckVerdictSink(
+            lines: lines,
+            tallies: lists.map { CheckTally(formattedLines: $0.lines.count, badLines: $0.badLines.count) },
+            verbosity: CheckVerdictSink.Verbosity(quiet: quiet, statusOnly: status),
+            ignoreMissing: ignoreMissing, interrupted: { interrupt.isSet }, output: Sluice.OutputStream(fd: 1))
+        if !lines.isEmpty { try verify(lines, into: sink, interrupt: interrupt) }
+        try sink.finish()
+        // Interrupted: the verdicts printed stand, the files left unchecked get none, and no
+        // closing line is printed (it would read as the whole list's outcome).
+        if interrupt.isSet {
+            printError("sluice: check interrupted; "
+                       + CheckTally.counted(sink.uncheckedLines, "listed file was", "listed files were") + " not checked")
+            throw ExitCode(130)
+        }
+        try sink.reportUncheckedAsUnreadable()
+
+        var passed = true
+        for (list, tally) in zip(lists, sink.tallies) {
+            if !status { tally.closingLines(listName: list.name, ignoreMissing: ignoreMissing).forEach(printError) }
+            passed = passed && tally.passed(strict: strict, ignoreMissing: ignoreMissing)
+        }
+        if !passed { throw ExitCode(1) }
+    }
+
+    /// With `--warn`, one warning per improperly formatted line; and the error of a list without
+    /// a properly formatted line, after its first bad line's warning even without `--warn` (so
+    /// that the reason shows: a `-z` list read without `-z`, digests too short).
+    private func reportFormat(of list: ChecksumList) {
+        let warns = warn && !status
+        if warns { list.badLines.forEach { printError(list.warning(for: $0)) } }
+        guard list.lines.isEmpty else { return }
+        if !warns && !status, let first = list.badLines.first { printError(list.warning(for: first)) }
+        printError("sluice: \(list.name): no properly formatted \(B3SumFormat.tag) checksum lines found")
+    }
+
+    /// Hashes the files the lines name and hands their results to `sink`. Missing files are
+    /// left out with `--ignore-missing`; a directory is a file that cannot be read, never walked.
+    private func verify(_ lines: [ChecksumList.Line], into sink: CheckVerdictSink, interrupt: InterruptFlag) throws {
+        let length = lines.map(\.entry.digest.count).max()!
+        let mode = try hashMode.mode(length: length)
         let start = try deviceOptions.startLanes(workers: nil)
 
         var unique: [RawPath] = []
         var seen = Set<RawPath>()
-        for entry in entries where seen.insert(entry.path).inserted { unique.append(entry.path) }
+        for line in lines where seen.insert(line.entry.path).inserted {
+            let path = line.entry.path
+            switch ListedName.kind(of: path) {
+            case .missing where ignoreMissing:
+                sink.leaveOut(path)
+            case .directory:
+                let problem = FileProblem(path: path, kind: .error, message: String(cString: strerror(EISDIR)))
+                try sink.write(FileResult(index: -1, path: path, size: 0, digest: nil, problem: problem))
+            default:
+                unique.append(path)
+            }
+        }
+        try sink.caughtUp()
+        guard !unique.isEmpty else { return }
         var options = CatalogOptions()
         options.order = .given
         let catalog = try Catalog.build(paths: unique, options: options)
-        let sink = CollectingSink()
         var configuration = RunConfiguration()
         configuration.mode = mode
         configuration.readers = Run.defaultReaders(cores: ProcessInfo.processInfo.activeProcessorCount,
                                                    withOpenCL: start.hasOpenCL)
         _ = try Pipeline(catalog: catalog, lanes: try start.lanes().lanes, configuration: configuration, sink: sink,
                          cancellation: Cancellation(external: { interrupt.isSet })).run()
-        // Interrupted: files were left unchecked, so no verdict is printed at all (an OK line
-        // for what was checked would read as a passed list).
-        if interrupt.isSet {
-            printError("sluice: check interrupted; no file was reported")
-            throw ExitCode(130)
-        }
-
-        var outcomes: [RawPath: FileResult] = [:]
-        for result in sink.results { outcomes[result.path] = result }
-        let output = Sluice.OutputStream(fd: 1)
-        var failures = malformed
-        for entry in entries {
-            var line = B3SumFormat.displayName(entry.path) + Array(": ".utf8)
-            if let result = outcomes[entry.path], let digest = result.digest {
-                if Array(digest.prefix(entry.digest.count)) == entry.digest {
-                    if quiet { continue }
-                    line += Array("OK".utf8)
-                } else {
-                    line += Array("FAILED".utf8)
-                    failures += 1
-                }
-            } else {
-                let reason = outcomes[entry.path]?.problem?.message ?? "not a regular file"
-                line += Array("FAILED (\(reason))".utf8)
-                failures += 1
-            }
-            line.append(UInt8(ascii: "\n"))
-            try output.write(line)
-        }
-        try output.flush()
-        if failures > 0 { throw ExitCode(1) }
     }
 }

@@ -107,15 +107,23 @@ final class CheckRoundTripTests: XCTestCase {
         XCTAssertEqual(longCheck.status, 0, longCheck.stdoutText + longCheck.stderrText)
     }
 
+    /// As with sha256sum, a malformed line beside good ones is counted (a closing warning) and
+    /// fails the check only under --strict; --warn locates it; it is never an OK. (The name is
+    /// from before --strict; docs/reliability.md cites it.)
     func testMalformedChecksumLineFailsTheCheck() throws {
         let scratch = try ScratchDirectory()
         let root = scratch.root.description
         try scratch.writeRandom("a", size: 10)
         let sums = try Subprocess.b3sum(["a"], directory: root).stdoutText + "nothex  a\n"
         let outcome = try Subprocess.sluice(["check", "-"], stdin: Data(sums.utf8), directory: root)
-        XCTAssertEqual(outcome.status, 1, outcome.stdoutText + outcome.stderrText)
-        XCTAssertTrue(outcome.stdoutText.contains("a: OK"), outcome.stdoutText)
-        XCTAssertTrue(outcome.stderrText.contains(":2:"), "the bad line is located: \(outcome.stderrText)")
+        XCTAssertEqual(outcome.status, 0, outcome.stdoutText + outcome.stderrText)
+        XCTAssertEqual(outcome.stdoutText, "a: OK\n")
+        XCTAssertEqual(outcome.stderrText, "sluice: WARNING: 1 line is improperly formatted\n")
+        let strict = try Subprocess.sluice(["check", "--strict", "-w", "-"], stdin: Data(sums.utf8), directory: root)
+        XCTAssertEqual(strict.status, 1, strict.stdoutText + strict.stderrText)
+        XCTAssertEqual(strict.stdoutText, "a: OK\n")
+        XCTAssertTrue(strict.stderrText.contains("sluice: standard input: 2: improperly formatted BLAKE3 checksum line: "
+                                                 + "invalid hexadecimal digest\n"), "the bad line is located: \(strict.stderrText)")
     }
 
     /// The audit's false OK: a `run -z` list read as newline lines checked only its first file.
@@ -163,7 +171,8 @@ final class CheckRoundTripTests: XCTestCase {
         let outcome = try Subprocess.sluice(["check", "-"], stdin: Data(list), directory: root)
         XCTAssertEqual(outcome.status, 1, outcome.stdoutText + outcome.stderrText)
         XCTAssertFalse(outcome.stdoutText.contains("OK"), outcome.stdoutText)
-        XCTAssertTrue(outcome.stderrText.contains("-:1: the line holds a NUL byte"), outcome.stderrText)
+        XCTAssertTrue(outcome.stderrText.contains("standard input: 1: improperly formatted BLAKE3 checksum line: the line holds a NUL byte"),
+                      outcome.stderrText)
 
         // The same name in a --files-from list is an error for that entry; the others are hashed.
         try scratch.writeRandom("other", size: 10)
@@ -193,7 +202,9 @@ final class CheckRoundTripTests: XCTestCase {
             let outcome = try Subprocess.sluice(["check", "-"], stdin: Data(list.utf8), directory: root)
             XCTAssertEqual(outcome.status, 1, "\(list): \(outcome.stdoutText)\(outcome.stderrText)")
             XCTAssertFalse(outcome.stdoutText.contains("OK"), list)
-            XCTAssertTrue(outcome.stderrText.contains("-:1: \(message)"), "\(list): \(outcome.stderrText)")
+            // A list without a properly formatted line says why its first bad line is one.
+            XCTAssertTrue(outcome.stderrText.contains("standard input: 1: improperly formatted BLAKE3 checksum line: \(message)"),
+                          "\(list): \(outcome.stderrText)")
         }
         // The full digest passes, and a 32-byte prefix of a longer one too (BLAKE3's output is a prefix stream).
         let long = try Subprocess.b3sum(["--length", "48", "empty"], directory: root).stdoutText

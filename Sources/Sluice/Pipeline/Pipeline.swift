@@ -220,7 +220,8 @@ public final class Pipeline {
 
         // Write (this thread).
         var reorder = ReorderBuffer(enabled: configuration.ordered)
-        while let group = results.pop() {
+        var next = results.pop()
+        while let group = next {
             let writeStarted = StageClock.now()
             for result in group {
                 count(result, in: &summary)
@@ -233,6 +234,17 @@ public final class Pipeline {
                 }
             }
             writeClock.record(since: writeStarted, items: group.count)
+            next = results.tryPop()
+            if next == nil {
+                // Nothing more is ready: the sink may write out what it holds before the wait.
+                do {
+                    try sink.caughtUp()
+                } catch {
+                    failure.set(error)
+                    cancellation.cancel()
+                }
+                next = results.pop()
+            }
         }
         for thread in threads { thread.join() }
         progress.finish()

@@ -194,6 +194,14 @@ public final class ReaderStage: @unchecked Sendable {
             try FileReader(job: job, strategy: strategy, adviseWillNeed: true, inPlace: inPlace)
         }
         if let reader, reader.readsInPlace {
+            // A lent range goes out as a batch of its own while this reader's buffer stays here:
+            // push what the buffer holds first, so that the files packed in it (small files read
+            // just before) are not held back until it fills, perhaps at the end of the run
+            // (`check` prints each verdict as soon as its file is done).
+            if !buffer.subtrees.isEmpty {
+                batches.push(buffer)
+                buffer = pool.take()
+            }
             if lend(range, of: file, reader: reader, batches: batches, send: send, isCancelled: isCancelled) {
                 // The batch's return ends this range (`LentRange`).
                 clock.record(since: started, bytes: UInt64(range.count))

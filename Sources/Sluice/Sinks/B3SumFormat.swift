@@ -1,4 +1,5 @@
-/// The `HEX  PATH` line format of b3sum (and sha256sum), both ways.
+/// The `HEX  PATH` line format of b3sum (and sha256sum), both ways, and the BSD form
+/// `BLAKE3 (PATH) = HEX` that `sha256sum --tag` writes for its algorithm.
 ///
 /// A name holding a backslash or a newline is escaped (`\\`, `\n`) and its line starts with a
 /// backslash, as b3sum 1.2 does. Names that are not UTF-8 are written as their raw bytes (like
@@ -23,14 +24,39 @@ public enum B3SumFormat {
         return line
     }
 
-    /// The path with `\` as `\\` and newline as `\n`.
-    public static func escaped(_ path: RawPath) -> [UInt8] {
+    /// The algorithm name that opens a tag line.
+    public static let tag = "BLAKE3"
+
+    /// One tag line, `BLAKE3 (PATH) = HEX`, newline included; with `zero`, a NUL-terminated
+    /// record and no escaping. As `sha256sum --tag` (coreutils 9) writes it, a name holding a
+    /// backslash, a newline or a carriage return is escaped (`\\`, `\n`, `\r`) and the line
+    /// starts with a backslash (`\BLAKE3 (a\\b) = HEX`).
+    public static func tagLine(hexDigest: String, path: RawPath, zero: Bool = false) -> [UInt8] {
+        var line: [UInt8] = []
+        line.reserveCapacity(tag.utf8.count + hexDigest.utf8.count + path.bytes.count + 8)
+        let escape = !zero && (needsEscape(path) || path.bytes.contains(UInt8(ascii: "\r")))
+        if escape { line.append(UInt8(ascii: "\\")) }
+        line.append(contentsOf: tagOpening)
+        line.append(contentsOf: escape ? escaped(path, carriageReturn: true) : path.bytes)
+        line.append(contentsOf: Array(") = ".utf8))
+        line.append(contentsOf: hexDigest.utf8)
+        line.append(zero ? 0 : UInt8(ascii: "\n"))
+        return line
+    }
+
+    /// `BLAKE3 (`: what a tag line starts with (after its escape backslash, if any).
+    static let tagOpening = Array("\(tag) (".utf8)
+
+    /// The path with `\` as `\\` and newline as `\n`; with `carriageReturn`, CR as `\r` too
+    /// (as coreutils 9 escapes names, b3sum 1.2 does not).
+    public static func escaped(_ path: RawPath, carriageReturn: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(path.bytes.count + 4)
         for byte in path.bytes {
             switch byte {
             case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
             case UInt8(ascii: "\n"): out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case UInt8(ascii: "\r") where carriageReturn: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
             default: out.append(byte)
             }
         }
@@ -53,8 +79,10 @@ public enum B3SumFormat {
     /// it too.
     public static let minimumDigestBytes = 32
 
-    /// Parses one line (without its terminator). With `zero`, the line is a NUL-terminated
-    /// record of `run -z`: its name is not escaped and may hold a newline.
+    /// Parses one line (without its terminator), in either form: `HEX  PATH` or the tag form
+    /// `BLAKE3 (PATH) = HEX`, told apart by how the line starts (as sha256sum does). With `zero`,
+    /// the line is a NUL-terminated record of `run -z`: its name is not escaped and may hold a
+    /// newline.
     /// - Throws: a message naming what is wrong with the line.
     public static func parse(line: ArraySlice<UInt8>, zero: Bool = false) throws -> Entry {
         var rest = line
@@ -66,23 +94,49 @@ public enum B3SumFormat {
             escapedLine = true
             rest = rest.dropFirst()
         }
+        if rest.starts(with: tagOpening) {
+            return try parseTagged(rest.dropFirst(tagOpening.count), escaped: escapedLine)
+        }
         guard let space = rest.firstIndex(of: UInt8(ascii: " ")),
               rest.index(after: space) < rest.endIndex, rest[rest.index(after: space)] == UInt8(ascii: " ") else {
             throw ChecksumLineError("expected HEX, two spaces, then a path")
         }
-        let hexPart = rest[rest.startIndex..<space]
-        guard !hexPart.isEmpty, hexPart.count % 2 == 0, let digest = decodeHex(hexPart) else {
-            throw ChecksumLineError("invalid hexadecimal digest")
-        }
-        guard digest.count >= minimumDigestBytes else {
-            throw ChecksumLineError("digest of \(digest.count) bytes is too short (at least \(minimumDigestBytes) bytes, \(2 * minimumDigestBytes) hex digits)")
-        }
+        let digest = try decodeDigest(rest[rest.startIndex..<space])
         let pathPart = rest[(space + 2)...]
         guard !pathPart.isEmpty else { throw ChecksumLineError("empty path") }
         let pathBytes = escapedLine ? try unescape(pathPart) : Array(pathPart)
         return Entry(digest: digest, path: RawPath(bytes: pathBytes))
     }
 
+    /// The rest of a tag line after `BLAKE3 (`: `PATH) = HEX`. The name ends at the line's last
+    /// `)` (a digest holds none, and a name may), and blanks around the `=` are allowed, as in
+    /// coreutils.
+    private static func parseTagged(_ rest: ArraySlice<UInt8>, escaped: Bool) throws -> Entry {
+        let shape = ChecksumLineError("expected \(tag) (PATH) = HEX")
+        guard let close = rest.lastIndex(of: UInt8(ascii: ")")) else { throw shape }
+        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var hexPart = rest[(close + 1)...].drop(while: isBlank)
+        guard hexPart.first == UInt8(ascii: "=") else { throw shape }
+        hexPart = hexPart.dropFirst().drop(while: isBlank)
+        let digest = try decodeDigest(hexPart)
+        let pathPart = rest[..<close]
+        guard !pathPart.isEmpty else { throw ChecksumLineError("empty path") }
+        let pathBytes = escaped ? try unescape(pathPart) : Array(pathPart)
+        return Entry(digest: digest, path: RawPath(bytes: pathBytes))
+    }
+
+    /// The digest a line's hexadecimal part spells, at least `minimumDigestBytes` long.
+    private static func decodeDigest(_ hexPart: ArraySlice<UInt8>) throws -> [UInt8] {
+        guard !hexPart.isEmpty, hexPart.count % 2 == 0, let digest = decodeHex(hexPart) else {
+            throw ChecksumLineError("invalid hexadecimal digest")
+        }
+        guard digest.count >= minimumDigestBytes else {
+            throw ChecksumLineError("digest of \(digest.count) bytes is too short (at least \(minimumDigestBytes) bytes, \(2 * minimumDigestBytes) hex digits)")
+        }
+        return digest
+    }
+
+    /// An escaped name's bytes: `\\`, `\n`, and `\r` (which coreutils 9 writes for a CR).
     static func unescape(_ bytes: ArraySlice<UInt8>) throws -> [UInt8] {
         var out: [UInt8] = []
         var iterator = bytes.makeIterator()
@@ -94,6 +148,7 @@ public enum B3SumFormat {
             switch iterator.next() {
             case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
             case UInt8(ascii: "n"): out.append(UInt8(ascii: "\n"))
+            case UInt8(ascii: "r"): out.append(UInt8(ascii: "\r"))
             default: throw ChecksumLineError("invalid escape sequence in path")
             }
         }

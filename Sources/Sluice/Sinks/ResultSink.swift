@@ -4,6 +4,15 @@ public protocol ResultSink: AnyObject {
     func write(_ result: FileResult) throws
     /// Flushes and closes whatever the sink holds.
     func finish() throws
+    /// Called when the writer has written every result that is ready and is about to wait for
+    /// more: a sink that shows results as they become known (`check`'s verdicts) writes out what
+    /// it holds here.
+    func caughtUp() throws
+}
+
+extension ResultSink {
+    /// Nothing by default: run's sinks write out when their buffer is full, and at the end.
+    public func caughtUp() throws {}
 }
 
 /// The output formats of `sluice run`.
