@@ -85,8 +85,11 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "How to read files: auto (files of 4 MiB or more hashed in place from a mapping while every lane computes on this CPU, the rest read with pread), pread (always copy with pread) or mmap (map every file: in place, or copied out for OpenCL lanes).")
     var read: ReadChoice = .auto
 
-    @Flag(name: [.short, .long], help: "No progress line and no summary on stderr.")
+    @Flag(name: [.short, .long], help: "No progress line and no summary on stderr (as --no-progress).")
     var quiet = false
+
+    @Flag(inversion: .prefixedNo, help: "Show the progress line and the closing summary on stderr (default: only when stderr is a terminal, as b3sum prints none to a file or pipe).")
+    var progress: Bool?
 
     @Option(name: .long, help: "Write the run summary as JSON to FILE.")
     var statsJson: String?
@@ -224,7 +227,8 @@ struct Run: ParsableCommand {
         configuration.batchBytes = batchSize?.bytes
         configuration.readStrategy = read.strategy
         configuration.ordered = resultOrder == .ordered
-        configuration.progress = !quiet
+        let showsProgress = !quiet && (progress ?? (isatty(2) != 0))
+        configuration.progress = showsProgress
 
         let output = Sluice.OutputStream(fd: resultsFile?.fd ?? 1)
         let sink: ResultSink = switch format {
@@ -236,7 +240,9 @@ struct Run: ParsableCommand {
         var summary = try pipeline.run()
         summary.warnings = laneWarnings + summary.warnings + start.printLateWarnings()
         summary.catalogSeconds = stream.listingSeconds
-        if !quiet { Diagnostics.write(summary.text) }
+        summary.interrupted = interrupt.isSet
+        summary.filesListed = stream.snapshot.count
+        if showsProgress { Diagnostics.write(summary.text) }
         if let statsFile {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -42,7 +42,7 @@ final class CLIRobustnessTests: XCTestCase {
 
         for read in ["pread", "mmap"] {
             let outcome = try Subprocess.run(setpriv, asNobody + [
-                                                       "run", "--device", "cpu", "--read", read, directory.description],
+                                                       "run", "--progress", "--device", "cpu", "--read", read, directory.description],
                                              environment: ["HOME": scratch.root.description], timeout: 30)
             XCTAssertEqual(outcome.status, 1, "\(read): \(outcome.stderrText)")
             XCTAssertEqual(ChecksumLines.sortedLines(outcome.stdout), expected, "\(read): the readable files are hashed")

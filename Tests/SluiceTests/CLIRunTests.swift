@@ -227,7 +227,7 @@ final class CLIRunTests: XCTestCase {
         let scratch = try ScratchDirectory()
         let files = try plainCorpus(scratch)
         let statsFile = scratch.path("stats.json").description
-        let outcome = try Subprocess.sluice(["run", "--device", "cpu", "--stats-json", statsFile] + files)
+        let outcome = try Subprocess.sluice(["run", "--progress", "--device", "cpu", "--stats-json", statsFile] + files)
         XCTAssertEqual(outcome.status, 0, outcome.stderrText)
         XCTAssertTrue(outcome.stderrText.contains("\(files.count) files"), "summary on stderr: \(outcome.stderrText)")
         let data = try Data(contentsOf: URL(fileURLWithPath: statsFile))

@@ -125,7 +125,8 @@ public final class Pipeline {
                                       rangeBytes: rangeBytes, inPlaceThreshold: inPlaceThreshold,
                                       mode: configuration.mode)
         let writeClock = StageClock(name: "write", threads: 1)
-        let progress = ProgressReporter(totals: { stream.snapshot }, enabled: configuration.progress)
+        let progress = ProgressReporter(totals: { stream.snapshot }, enabled: configuration.progress,
+                                        flushOutput: { [sink] in try? sink.flush() })
         let assembler = Assembler(stream: stream, mode: configuration.mode) { results.push($0) }
 
         // The results queue closes when both the assembler and the pump of listing problems are done.
@@ -225,13 +226,16 @@ public final class Pipeline {
             let writeStarted = StageClock.now()
             for result in group {
                 count(result, in: &summary)
-                progress.advance(files: 1, bytes: result.digest == nil ? 0 : result.size)
                 do {
-                    for ready in reorder.accept(result) { try sink.write(ready) }
+                    for ready in reorder.accept(result) {
+                        progress.willWrite(ready)
+                        try sink.write(ready)
+                    }
                 } catch {
                     failure.set(error)
                     cancellation.cancel()
                 }
+                progress.advance(files: 1, bytes: result.digest == nil ? 0 : result.size)
             }
             writeClock.record(since: writeStarted, items: group.count)
             next = results.tryPop()

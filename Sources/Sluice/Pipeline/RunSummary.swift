@@ -28,6 +28,10 @@ public struct RunSummary: Sendable, Codable {
     public var lanes: [LaneStatistics] = []
     /// The process's CPU time (user + system, every thread) at the end of the run, seconds.
     public var cpuSeconds: Double = 0
+    /// Whether the run was interrupted (SIGINT, SIGTERM) before every file was done.
+    public var interrupted = false
+    /// Files listed when the run ended (with `interrupted`: how many there were to do).
+    public var filesListed = 0
 
     /// Files per second.
     public var filesPerSecond: Double { wallSeconds > 0 ? Double(filesHashed) / wallSeconds : 0 }
@@ -47,6 +51,10 @@ public struct RunSummary: Sendable, Codable {
         var lines: [String] = []
         // Interpolation, not `%@`: Foundation's bridging of Swift strings through C varargs is
         // not needed for this and has had lifetime bugs on Linux.
+        if interrupted {
+            let done = filesHashed + filesFailed + filesSkipped
+            lines.append("sluice: interrupted: \(done) of \(max(done, filesListed)) files done")
+        }
         lines.append("sluice: \(filesHashed) files, \(Self.formatBytes(bytes)) in \(Self.fixed(wallSeconds, 3)) s "
                      + "(\(Self.fixed(filesPerSecond, 0)) files/s, \(Self.fixed(gigabytesPerSecond, 2)) GB/s) on \(device)")
         if filesFailed > 0 || filesSkipped > 0 {

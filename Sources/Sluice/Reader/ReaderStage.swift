@@ -90,6 +90,11 @@ public final class ReaderStage: @unchecked Sendable {
                 bytes = readRange(range, of: file, into: &buffer, batches: queue, events: outbox.note, send: send,
                                   isCancelled: isCancelled)
             } else if task.job.isStream {
+                // A stream may take long (a pipe's writer decides): the files packed so far go first.
+                if !buffer.subtrees.isEmpty {
+                    queue.push(buffer)
+                    buffer = pool.take()
+                }
                 bytes = readStream(task.job, at: task.position, events: outbox.note, isCancelled: isCancelled)
             } else if hashesInPlace(task.job) {
                 // One range, lent whole.

@@ -17,6 +17,8 @@ public final class B3SumSink: ResultSink {
         }
     }
 
+    public func flush() throws { try output.flush() }
+
     public func finish() throws {
         try output.flush()
     }

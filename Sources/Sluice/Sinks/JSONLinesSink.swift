@@ -26,6 +26,8 @@ public final class JSONLinesSink: ResultSink {
         try output.write(line)
     }
 
+    public func flush() throws { try output.flush() }
+
     public func finish() throws { try output.flush() }
 
     /// A JSON string literal.

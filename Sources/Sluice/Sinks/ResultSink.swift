@@ -8,11 +8,15 @@ public protocol ResultSink: AnyObject {
     /// more: a sink that shows results as they become known (`check`'s verdicts) writes out what
     /// it holds here.
     func caughtUp() throws
+    /// Writes out what the sink holds now (the progress line is about to be drawn below it).
+    func flush() throws
 }
 
 extension ResultSink {
     /// Nothing by default: run's sinks write out when their buffer is full, and at the end.
     public func caughtUp() throws {}
+    /// Nothing by default.
+    public func flush() throws {}
 }
 
 /// The output formats of `sluice run`.
