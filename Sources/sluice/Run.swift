@@ -26,6 +26,12 @@ struct Run: ParsableCommand {
     @Flag(name: [.customShort("z"), .long], help: "End b3sum records with NUL instead of newline, without escaping names.")
     var zero = false
 
+    @Flag(name: .long, help: "Write BSD-style lines, BLAKE3 (PATH) = HEX (sha256sum --tag); check reads them.")
+    var tag = false
+
+    @Flag(name: .long, help: "Write the digests alone, without names (b3sum --no-names).")
+    var noNames = false
+
     @OptionGroup var hashMode: HashModeOptions
 
     @Option(name: [.short, .long], parsing: .unconditional,
@@ -110,6 +116,8 @@ struct Run: ParsableCommand {
         if standardInput == 1 && hashMode.keyed && hashMode.keyFile == nil {
             throw ValidationError("--keyed reads its key from standard input, and - (standard input) is named as a file: give --key-file")
         }
+        if (tag || noNames) && format != .b3sum { throw ValidationError("--tag and --no-names apply to --format b3sum only") }
+        if tag && noNames { throw ValidationError("--tag writes names; it cannot be used with --no-names") }
         if zero && format != .b3sum { throw ValidationError("--zero applies to --format b3sum only") }
         if let readers, !(1...Run.maximumThreads).contains(readers) {
             throw ValidationError("--readers takes 1 to \(Run.maximumThreads) threads; \(readers) is out of range")
@@ -232,7 +240,7 @@ struct Run: ParsableCommand {
 
         let output = Sluice.OutputStream(fd: resultsFile?.fd ?? 1)
         let sink: ResultSink = switch format {
-        case .b3sum: B3SumSink(output: output, zero: zero)
+        case .b3sum: B3SumSink(output: output, zero: zero, style: tag ? .tag : noNames ? .digestOnly : .standard)
         case .jsonl: JSONLinesSink(output: output, kernel: kernel.rawValue, mode: mode, device: start.name(of: lanes))
         }
         let pipeline = Pipeline(stream: stream, lanes: lanes, configuration: configuration, sink: sink,

@@ -148,6 +148,31 @@ final class CLIDropInTests: XCTestCase {
         XCTAssertEqual(ChecksumLines.digests(staying.stdout).keys.sorted(), ["\(scratch.root)/near"])
     }
 
+    // MARK: - Line styles
+
+    func testTagLinesRoundTripThroughCheckAndNoNamesMatchesB3sum() throws {
+        let scratch = try ScratchDirectory()
+        let tree = try scratch.makeDirectory("t")
+        let names: [[UInt8]] = [Array("plain".utf8), Array("back\\slash".utf8), Array("new\nline".utf8),
+                                Array("paren) = x".utf8), Array("odd-".utf8) + [0xFF]]
+        for name in names { _ = try scratch.write(scratch.path(bytes: Array("t/".utf8) + name), randomBytes(100)) }
+        let tagged = try Subprocess.sluice(["run", "-q", "--tag", "."], directory: tree.description)
+        XCTAssertEqual(tagged.status, 0, tagged.stderrText)
+        XCTAssertEqual(tagged.stdoutLines.count, names.count)
+        XCTAssertTrue(tagged.stdoutLines.allSatisfy { String(decoding: $0, as: UTF8.self).contains("BLAKE3 (") }, tagged.stdoutText)
+        let list = try scratch.write(scratch.path("tags"), [UInt8](tagged.stdout))
+        let check = try Subprocess.sluice(["check", list.description], directory: tree.description)
+        XCTAssertEqual(check.status, 0, check.stdoutText + check.stderrText)
+        XCTAssertEqual(check.stdoutLines.count, names.count)
+        // --no-names prints what b3sum --no-names prints.
+        let file = try scratch.writeRandom("f", size: 5000)
+        let bare = try Subprocess.sluice(["run", "-q", "--no-names", file.description])
+        XCTAssertEqual(bare.stdoutText, try Subprocess.b3sum(["--no-names", file.description]).stdoutText)
+        for bad in [["--tag", "--no-names"], ["--tag", "--format", "jsonl"]] {
+            XCTAssertEqual(try Subprocess.sluice(["run"] + bad + [file.description]).status, 2, "\(bad)")
+        }
+    }
+
     // MARK: - JSON lines
 
     func testJSONLinesCarryTheSchemaModeLengthAndKnownSizesAndDecodeAsFileRecords() throws {
