@@ -34,7 +34,9 @@ struct ChecksumList {
         for (offset, record) in bytes.split(separator: separator, omittingEmptySubsequences: false).enumerated() {
             var text = record
             if !zero && text.last == UInt8(ascii: "\r") { text = text.dropLast() }
-            guard !text.isEmpty else { continue }
+            // Blank lines, and comments as coreutils reads them (a line that starts with `#` is
+            // never a checksum line: those start with hex, `\` or the tag).
+            guard !text.isEmpty, text.first != UInt8(ascii: "#") else { continue }
             do {
                 lines.append(Line(entry: try B3SumFormat.parse(line: text, zero: zero), list: list))
             } catch {

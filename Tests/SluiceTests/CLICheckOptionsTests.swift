@@ -211,7 +211,7 @@ final class CLICheckOptionsTests: XCTestCase {
             let outcome = try check([flag], in: layout.root)
             XCTAssertEqual(outcome.status, 1, "b does not match: \(outcome.stderrText)")
             XCTAssertEqual(lines(outcome.stderrText), [
-                "sluice: list: 4: improperly formatted BLAKE3 checksum line: expected HEX, two spaces, then a path",
+                "sluice: list: 4: improperly formatted BLAKE3 checksum line: expected HEX, two spaces (or a space and *), then a path",
                 "sluice: list: 6: improperly formatted BLAKE3 checksum line: digest of 31 bytes is too short "
                     + "(at least 32 bytes, 64 hex digits)",
                 "sluice: WARNING: 2 lines are improperly formatted",

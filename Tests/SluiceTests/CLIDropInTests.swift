@@ -173,6 +173,17 @@ final class CLIDropInTests: XCTestCase {
         }
     }
 
+    func testCheckSkipsCommentLinesAndReadsBinaryModeLines() throws {
+        let scratch = try ScratchDirectory()
+        let file = try scratch.writeRandom("f", size: 3000)
+        let hex = String(try Subprocess.b3sum(["--no-names", file.description]).stdoutText.prefix(64))
+        let list = try scratch.write(scratch.path("list"), Array("# made by hand\n\(hex) *\(file)\n".utf8))
+        let outcome = try Subprocess.sluice(["check", "--strict", list.description])
+        XCTAssertEqual(outcome.status, 0, outcome.stdoutText + outcome.stderrText)
+        XCTAssertEqual(outcome.stdoutText, "\(file): OK\n")
+        XCTAssertEqual(outcome.stderrText, "", "a comment is not an improperly formatted line")
+    }
+
     // MARK: - JSON lines
 
     func testJSONLinesCarryTheSchemaModeLengthAndKnownSizesAndDecodeAsFileRecords() throws {

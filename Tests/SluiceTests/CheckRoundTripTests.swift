@@ -194,7 +194,7 @@ final class CheckRoundTripTests: XCTestCase {
             ("af  empty\n", "digest of 1 bytes is too short (at least 32 bytes, 64 hex digits)"),
             ("\(digest.prefix(62))  empty\n", "digest of 31 bytes is too short"),
             ("\(digest.prefix(63))  empty\n", "invalid hexadecimal digest"),
-            ("\(digest)empty\n", "expected HEX, two spaces, then a path"),
+            ("\(digest)empty\n", "expected HEX, two spaces (or a space and *), then a path"),
             ("\(digest)  \n", "empty path"),
             ("\\\(digest)  bad\\escape\n", "invalid escape sequence in path"),
         ]

@@ -97,9 +97,11 @@ public enum B3SumFormat {
         if rest.starts(with: tagOpening) {
             return try parseTagged(rest.dropFirst(tagOpening.count), escaped: escapedLine)
         }
+        // `HEX  PATH`, or sha256sum's binary-mode `HEX *PATH` (the same digest for BLAKE3).
         guard let space = rest.firstIndex(of: UInt8(ascii: " ")),
-              rest.index(after: space) < rest.endIndex, rest[rest.index(after: space)] == UInt8(ascii: " ") else {
-            throw ChecksumLineError("expected HEX, two spaces, then a path")
+              rest.index(after: space) < rest.endIndex,
+              [UInt8(ascii: " "), UInt8(ascii: "*")].contains(rest[rest.index(after: space)]) else {
+            throw ChecksumLineError("expected HEX, two spaces (or a space and *), then a path")
         }
         let digest = try decodeDigest(rest[rest.startIndex..<space])
         let pathPart = rest[(space + 2)...]
