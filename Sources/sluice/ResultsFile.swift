@@ -15,6 +15,7 @@ final class ResultsFile {
     let fd: Int32
     /// The files the walk must not list.
     let excludedFiles: Set<FileIdentity>
+    private var closed = false
 
     /// Creates the new file (`.NAME.sluice-XXXXXX` beside `path`).
     /// - Throws: `SetupError` (exit 2) naming the path and the reason.
@@ -47,7 +48,7 @@ final class ResultsFile {
         umask(mask)
         let synced = fchmod(fd, 0o666 & ~mask) == 0 && fsync(fd) == 0
         let reason = synced ? nil : String(cString: strerror(errno))
-        close(fd)
+        closeOnce()
         if let reason {
             discardFile()
             throw OutputError(message: "cannot write -o \(path): \(reason)")
@@ -62,8 +63,14 @@ final class ResultsFile {
 
     /// Removes the new file, leaving FILE as it was.
     func discard() {
-        close(fd)
+        closeOnce()
         discardFile()
+    }
+
+    private func closeOnce() {
+        guard !closed else { return }
+        closed = true
+        close(fd)
     }
 
     private func discardFile() {

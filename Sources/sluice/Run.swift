@@ -162,6 +162,7 @@ struct Run: ParsableCommand {
         if let shard { catalogOptions.shard = Shard(parsing: shard) }
         catalogOptions.exclude = exclude
         catalogOptions.readsStreams = true
+        catalogOptions.standardInputTaken = filesFrom == "-" || (hashMode.keyed && hashMode.keyFile == nil)
         catalogOptions.oneFileSystem = oneFileSystem
         // Created before the walk, so that the new file is left out of it.
         let resultsFile = try output.map { try ResultsFile(replacing: RawArguments.recover([$0])[0]) }

@@ -59,6 +59,13 @@ final class CLIDropInTests: XCTestCase {
             XCTAssertEqual(outcome.status, 2, "\(arguments): \(outcome.stderrText)")
             XCTAssertTrue(outcome.stderrText.contains("standard input"), outcome.stderrText)
         }
+        // Named twice in a --files-from list: the first reads it, the second is an error line.
+        let scratch = try ScratchDirectory()
+        let list = try scratch.write(scratch.path("list"), Array("-\n-\n".utf8))
+        let listed = try Subprocess.sluice(["run", "-q", "--files-from", list.description], stdin: Data("hello\n".utf8))
+        XCTAssertEqual(listed.status, 1, listed.stderrText)
+        XCTAssertEqual(listed.stdoutText, "8e4c7c1b99dbfd50e7a95185fead5ee1448fa904a2fdd778eaf5f2dbfd629a99  -\n")
+        XCTAssertTrue(listed.stderrText.contains("sluice: -: standard input is read once only"), listed.stderrText)
     }
 
     // MARK: - Output file, excludes, file systems

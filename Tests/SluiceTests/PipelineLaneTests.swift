@@ -103,6 +103,29 @@ final class PipelineLaneTests: XCTestCase {
         XCTAssertGreaterThan(joined.batches, 0)
     }
 
+    /// Large files are lent (hashed in place) while only the CPU lane runs; when the OpenCL lane
+    /// joins, lending stops and the batches already lent may go to it: every digest stays right.
+    func testLendingStopsWhenAnOpenCLLaneJoinsAndLentBatchesStayValidForIt() throws {
+        let scratch = try ScratchDirectory()
+        var paths: [RawPath] = []
+        for (number, size) in [(12 << 20) + 5, 9 << 20, 5 << 20, 100, 70_000].enumerated() {
+            paths.append(try scratch.writeRandom("large\(number)", size: size))
+        }
+        let expected = ChecksumLines.digests(try Subprocess.b3sum(paths.map(\.description)).stdout)
+        let backend = try poclBackend()
+        let release = DispatchSemaphore(value: 0)
+        let lane = StartingLane(name: "OpenCL (test)") {
+            release.wait()
+            return ([backend], [])
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.05) { release.signal() }
+        // Default batch size: lent ranges of 4 MiB while the slow CPU lane runs alone.
+        let (results, summary) = try run(paths, lanes: [.ready(SlowCPULane(cpu())), .starting(lane)]) { $0.batchBytes = nil }
+        assertDigests(results, expected, "lent, then staged beside opencl")
+        let joined = try XCTUnwrap(summary.lanes.first { $0.device.hasPrefix("opencl:") }, "\(summary.lanes)")
+        XCTAssertGreaterThan(joined.batches, 0)
+    }
+
     func testRunThatEndsBeforeALaneIsReadyDoesNotWaitForIt() throws {
         let scratch = try ScratchDirectory()
         let (paths, expected) = try corpus(scratch)

@@ -37,6 +37,9 @@ public struct CatalogOptions: Sendable {
     /// read to their end as `sluice run` does); false skips them like other special files (as
     /// `check` does: a list entry that is a FIFO would wait for a writer).
     public var readsStreams = false
+    /// Standard input is already used (it holds the `--files-from` list or the key): a `-` among
+    /// the paths is then an error for that entry, as is a second `-`.
+    public var standardInputTaken = false
     /// Files never listed, wherever they are met (a run's own output file inside the tree).
     public var excludedFiles: Set<FileIdentity> = []
 

@@ -26,6 +26,8 @@ struct DirectoryWalker {
     private let excludedFiles: Set<FileIdentity>
     /// Named streams become jobs (`CatalogOptions.readsStreams`).
     private let readsStreams: Bool
+    /// Standard input was used already (`CatalogOptions.standardInputTaken`, or a `-` listed before).
+    private var standardInputTaken: Bool
     /// Regular files found so far, `index` still to be assigned.
     private(set) var files: [FileJob] = []
     /// Problems found so far, in walk order.
@@ -56,6 +58,7 @@ struct DirectoryWalker {
         oneFileSystem = options.oneFileSystem
         excludedFiles = options.excludedFiles
         readsStreams = options.readsStreams
+        standardInputTaken = options.standardInputTaken
     }
 
     /// Whether an entry met while walking is left out by `--exclude`.
@@ -79,6 +82,12 @@ struct DirectoryWalker {
     /// symbolic link named as an argument is always followed.
     mutating func visit(argument path: RawPath) {
         if readsStreams && path == FileJob.standardInputPath {
+            guard !standardInputTaken else {
+                problems.append(FileProblem(path: path, kind: .error,
+                                            message: "standard input is read once only (named twice, or it holds the --files-from list or the key)"))
+                return
+            }
+            standardInputTaken = true
             var raw = stat()
             let status = fstat(0, &raw) == 0 ? FileStatus(raw) : nil
             files.append(FileJob(index: 0, path: path, size: 0, mtimeNanoseconds: 0, device: status?.device ?? 0,
