@@ -267,6 +267,47 @@ final class ReaderTests: XCTestCase {
         assertProblem(.changed, "file replaced since it was listed") { _ = try FileReader(job: listed) }
     }
 
+    /// A reader that checks only at finish (one `fstat` per small file) still catches every
+    /// change: the bytes it read from another file are never used.
+    func testCheckingOnlyAtFinishStillCatchesReplacedModifiedAndSpecialFiles() throws {
+        let scratch = try ScratchDirectory()
+        var buffer = [UInt8](repeating: 0, count: 100)
+        // Replaced by another file of the same size: read fine, refused at finish.
+        let replaced = try scratch.write("replaced", size: 100)
+        let replacedJob = try job(replaced)
+        let other = try scratch.write("other", size: 100)
+        XCTAssertEqual(rename(other.description, replaced.description), 0)
+        let first = try FileReader(job: replacedJob, checksOnlyAtFinish: true)
+        try buffer.withUnsafeMutableBytes { try first.read(into: $0, at: 0) }
+        assertProblem(.changed, "file replaced since it was listed") { try first.finish() }
+        // Modified in place (same size, new mtime).
+        let modified = try scratch.write("modified", size: 100)
+        let modifiedJob = try job(modified)
+        var times = [timespec(tv_sec: 1_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000, tv_nsec: 0)]
+        XCTAssertEqual(utimensat(AT_FDCWD, modified.description, &times, 0), 0)
+        let second = try FileReader(job: modifiedJob, checksOnlyAtFinish: true)
+        try buffer.withUnsafeMutableBytes { try second.read(into: $0, at: 0) }
+        assertProblem(.changed, "file changed since it was listed") { try second.finish() }
+        // A FIFO in its place: the read fails at once (never blocks) and says what it is.
+        let special = try scratch.write("special", size: 100)
+        let specialJob = try job(special)
+        XCTAssertEqual(unlink(special.description), 0)
+        try scratch.makeFIFO("special")
+        let third = try FileReader(job: specialJob, checksOnlyAtFinish: true)
+        assertProblem(.skipped, "not a regular file (fifo)") {
+            try buffer.withUnsafeMutableBytes { try third.read(into: $0, at: 0) }
+        }
+        // A shorter file in its place: the replacement is named, not a shrink.
+        let shorter = try scratch.write("shorter", size: 100)
+        let shorterJob = try job(shorter)
+        let small = try scratch.write("small", size: 10)
+        XCTAssertEqual(rename(small.description, shorter.description), 0)
+        let fourth = try FileReader(job: shorterJob, checksOnlyAtFinish: true)
+        assertProblem(.changed, "file replaced since it was listed") {
+            try buffer.withUnsafeMutableBytes { try fourth.read(into: $0, at: 0) }
+        }
+    }
+
     func testFileDeletedBetweenListingAndOpenIsVanished() throws {
         let scratch = try ScratchDirectory()
         let path = try scratch.write("f", size: 100)

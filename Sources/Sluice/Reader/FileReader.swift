@@ -39,6 +39,8 @@ public final class FileReader: @unchecked Sendable {
 
     /// The open descriptor, -1 once closed.
     private var fd: Int32
+    /// Identity checked only at `finish()` (see `init`).
+    private let checksOnlyAtFinish: Bool
     private var mapping: FileMapping?
     /// The bytes of a file read to its end when opened.
     private var contents: [UInt8]?
@@ -53,12 +55,18 @@ public final class FileReader: @unchecked Sendable {
     ///     (`posix_fadvise(WILLNEED)`), for files queued next.
     ///   - inPlace: map the file so that its bytes are hashed where they are (`lend(_:)`), not
     ///     copied; when the mapping is refused, the file is read with `pread` (`readsInPlace` says which).
+    ///   - checksOnlyAtFinish: skip the `fstat` after `open`: `finish()` (and a failed read) checks
+    ///     identity, size and mtime against the listing once, after the bytes were read. One
+    ///     system call less per file, for a file read whole by one `pread` (measured on 20 000
+    ///     files of 4 KiB: 3–18% less CPU, within the noise of the shared machine). Bytes read
+    ///     from a file put in the listed one's place are never used: that file fails at `finish()`.
     /// - Throws: `.vanished` when the path is gone, `.skipped` when it is no longer a regular
     ///   file, `.changed` when it is another file or was modified since listing, `.error` for
     ///   anything else (e.g. "Permission denied (open)").
     public init(job: FileJob, strategy: ReadStrategy = .automatic, adviseWillNeed: Bool = false,
-                inPlace: Bool = false) throws(FileProblem) {
+                inPlace: Bool = false, checksOnlyAtFinish: Bool = false) throws(FileProblem) {
         self.job = job
+        self.checksOnlyAtFinish = checksOnlyAtFinish
         let flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY
         do {
             do {
@@ -71,16 +79,18 @@ public final class FileReader: @unchecked Sendable {
             throw error.problem(for: job.path)
         }
 
-        let status: FileStatus
-        do {
-            status = try SystemCall.status(of: fd)
-        } catch {
-            SystemCall.close(fd)
-            throw error.problem(for: job.path)
-        }
-        if let problem = FileReader.mismatch(status, job, since: "since it was listed") {
-            SystemCall.close(fd)
-            throw problem
+        if !checksOnlyAtFinish {
+            let status: FileStatus
+            do {
+                status = try SystemCall.status(of: fd)
+            } catch {
+                SystemCall.close(fd)
+                throw error.problem(for: job.path)
+            }
+            if let problem = FileReader.mismatch(status, job, since: "since it was listed") {
+                SystemCall.close(fd)
+                throw problem
+            }
         }
 
         // A file whose listed size is not its length (procfs says 0, sysfs 4096) is read to its
@@ -148,9 +158,10 @@ public final class FileReader: @unchecked Sendable {
             if count > 0 {
                 done += count
             } else if count == 0 {
-                throw FileProblem(path: job.path, kind: .changed, message: "file shrank while being read")
+                throw identityProblem() ?? FileProblem(path: job.path, kind: .changed, message: "file shrank while being read")
             } else if errno != EINTR {
-                throw FileProblem(path: job.path, kind: .error, message: SystemCallError.current("pread").description)
+                let failure = FileProblem(path: job.path, kind: .error, message: SystemCallError.current("pread").description)
+                throw identityProblem() ?? failure
             }
         }
     }
@@ -195,9 +206,17 @@ public final class FileReader: @unchecked Sendable {
         } catch {
             throw error.problem(for: job.path)
         }
-        if let problem = FileReader.mismatch(status, job, since: "while being read", checkContents: contents == nil) {
+        let since = checksOnlyAtFinish ? "since it was listed" : "while being read"
+        if let problem = FileReader.mismatch(status, job, since: since, checkContents: contents == nil) {
             throw problem
         }
+    }
+
+    /// For a reader that `checksOnlyAtFinish`, after a read failed: what the open file is if it
+    /// is not the listed one (another file, not a regular file), which says more than the failure.
+    private func identityProblem() -> FileProblem? {
+        guard checksOnlyAtFinish, let status = try? SystemCall.status(of: fd) else { return nil }
+        return FileReader.mismatch(status, job, since: "since it was listed", checkContents: false)
     }
 
     /// Every byte of `fd` (just opened) to its end, at most `readToEndLimit`. `read`, not

@@ -128,7 +128,9 @@ public final class ReaderStage: @unchecked Sendable {
         do {
             // Large files: ask the kernel to read the whole file ahead now (one call), so a
             // cold file streams in while its first batches are computed.
-            reader = try FileReader(job: job, strategy: strategy, adviseWillNeed: job.size >= Self.adviseThreshold)
+            // A whole file in one task is checked against its listing once, after it is read.
+            reader = try FileReader(job: job, strategy: strategy, adviseWillNeed: job.size >= Self.adviseThreshold,
+                                    checksOnlyAtFinish: true)
         } catch {
             clock.record(since: started, items: 1)
             events(.ended(position: position, job: job, problem: error))
