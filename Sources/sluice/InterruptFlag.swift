@@ -1,8 +1,12 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Sluice
 
 nonisolated(unsafe) private var interruptCount: sig_atomic_t = 0
+/// A file to remove if the process ends from a signal handler (`-o`'s new file), as a C string;
+/// nil when there is none. Read by the handlers, which may only make async-signal-safe calls.
+nonisolated(unsafe) private var abandonedFile: UnsafeMutablePointer<CChar>?
 
 /// SIGINT/SIGTERM handling for `sluice run` and `sluice check`.
 ///
@@ -21,11 +25,15 @@ struct InterruptFlag {
         let watchdog: @convention(c) (Int32) -> Void = { _ in
             let message = "sluice: interrupted, and the run did not stop within 2 s (output blocked?): exiting now\n"
             _ = message.withCString { Glibc.write(2, $0, strlen($0)) }
+            if let abandonedFile { unlink(abandonedFile) }
             _exit(130)
         }
         let handler: @convention(c) (Int32) -> Void = { _ in
             interruptCount += 1
-            if interruptCount > 1 { _exit(130) }
+            if interruptCount > 1 {
+                if let abandonedFile { unlink(abandonedFile) }
+                _exit(130)
+            }
             alarm(InterruptFlag.graceSeconds)
         }
         install(watchdog, for: SIGALRM)
@@ -46,4 +54,16 @@ struct InterruptFlag {
 
     /// Whether a signal arrived.
     var isSet: Bool { interruptCount > 0 }
+
+    /// Names the file an abrupt exit (the watchdog, a second signal) removes; nil forgets it.
+    /// Set and cleared from the main thread, before and after the run.
+    /// The copy of a path it replaces is not freed (a handler may be reading it right then).
+    static func removeOnAbruptExit(_ path: RawPath?) {
+        abandonedFile = path.map { path in
+            let bytes = path.bytes.map { CChar(bitPattern: $0) } + [0]
+            let copy = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count)
+            copy.initialize(from: bytes, count: bytes.count)
+            return copy
+        }
+    }
 }

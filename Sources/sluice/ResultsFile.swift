@@ -33,6 +33,7 @@ final class ResultsFile {
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         self.fd = fd
         temporaryPath = RawPath(bytes: template.dropLast())
+        InterruptFlag.removeOnAbruptExit(temporaryPath)
         var excluded: Set<FileIdentity> = []
         var raw = stat()
         if fstat(fd, &raw) == 0 { excluded.insert(FileIdentity(device: UInt64(raw.st_dev), inode: UInt64(raw.st_ino))) }
@@ -69,6 +70,7 @@ final class ResultsFile {
 
     private func closeOnce() {
         guard !closed else { return }
+        InterruptFlag.removeOnAbruptExit(nil)
         closed = true
         close(fd)
     }

@@ -164,6 +164,8 @@ struct Run: ParsableCommand {
         catalogOptions.readsStreams = true
         catalogOptions.standardInputTaken = filesFrom == "-" || (hashMode.keyed && hashMode.keyFile == nil)
         catalogOptions.oneFileSystem = oneFileSystem
+        // Before anything is created that an interrupt must clean up (`-o`'s new file).
+        let interrupt = InterruptFlag.install()
         // Created before the walk, so that the new file is left out of it.
         let resultsFile = try output.map { try ResultsFile(replacing: RawArguments.recover([$0])[0]) }
         catalogOptions.excludedFiles = resultsFile?.excludedFiles ?? []
@@ -175,7 +177,7 @@ struct Run: ParsableCommand {
                                                              inode: UInt64(standardOutput.st_ino)))
         }
         do {
-            try run(catalogOptions: catalogOptions, mode: mode, resultsFile: resultsFile)
+            try run(catalogOptions: catalogOptions, mode: mode, resultsFile: resultsFile, interrupt: interrupt)
             try resultsFile?.commit()
         } catch let exit as ExitCode where exit.rawValue == 1 {
             // Some files failed: the list is complete all the same (each failure reported).
@@ -187,11 +189,11 @@ struct Run: ParsableCommand {
         }
     }
 
-    private func run(catalogOptions: CatalogOptions, mode: BLAKE3Mode, resultsFile: ResultsFile?) throws {
+    private func run(catalogOptions: CatalogOptions, mode: BLAKE3Mode, resultsFile: ResultsFile?,
+                     interrupt: InterruptFlag) throws {
 
         // Checked before any work: a summary that cannot be written must not cost a whole run.
         let statsFile = try statsJson.map { try StatsFile(creating: RawArguments.recover([$0])[0]) }
-        let interrupt = InterruptFlag.install()
         // OpenCL lanes start now, on their own thread, while the files are listed.
         let start = try deviceOptions.startLanes(workers: workers)
         let readerCount = readers ?? Run.defaultReaders(cores: ProcessInfo.processInfo.activeProcessorCount,

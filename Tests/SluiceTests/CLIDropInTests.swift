@@ -98,6 +98,44 @@ final class CLIDropInTests: XCTestCase {
         XCTAssertTrue(nowhere.stderrText.contains("cannot write -o"), nowhere.stderrText)
     }
 
+    /// A run that the watchdog has to end (stuck reading a FIFO whose writer never writes)
+    /// leaves no new file behind.
+    func testAnAbruptExitRemovesTheNewOutputFile() throws {
+        let scratch = try ScratchDirectory()
+        let folder = try scratch.makeDirectory("out")
+        let fifo = try scratch.makeFIFO("stuck")
+        // A writer that stays silent: the run's read waits (and is restarted after the signal).
+        let writer = fifo.withCString { open($0, O_RDWR) }
+        XCTAssertGreaterThanOrEqual(writer, 0)
+        defer { close(writer) }
+        let target = "\(folder)/sums.b3"
+        let run = try BackgroundSluice(["run", "-q", "-o", target, fifo.description], in: scratch)
+        let deadline = Date().addingTimeInterval(20)
+        var created = false
+        while !created && Date() < deadline {
+            created = ((try? FileManager.default.contentsOfDirectory(atPath: folder.description)) ?? []).contains { $0.hasPrefix(".sums.b3.sluice-") }
+            if !created { usleep(2000) }
+        }
+        XCTAssertTrue(created, "the new file was made before the run")
+        // Interrupted while its reader waits in read(2) on the FIFO (before that, the run stops
+        // cleanly on its own and discards the new file itself).
+        let descriptors = "/proc/\(run.process.processIdentifier)/fd"
+        var reading = false
+        while !reading && Date() < deadline {
+            reading = ((try? FileManager.default.contentsOfDirectory(atPath: descriptors)) ?? []).contains {
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(descriptors)/\($0)")) == fifo.description
+            }
+            if !reading { usleep(2000) }
+        }
+        XCTAssertTrue(reading, "sluice opened the FIFO")
+        usleep(200_000)
+        run.send(SIGINT)
+        XCTAssertTrue(run.waitForExit(seconds: 10))
+        XCTAssertEqual(run.process.terminationStatus, 130, run.stderrText)
+        XCTAssertTrue(run.stderrText.contains("did not stop within 2 s"), "the watchdog ended it: \(run.stderrText)")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.description), [], "nothing left behind")
+    }
+
     func testOutputFileOfARunWithAFailedFileIsStillWritten() throws {
         let scratch = try ScratchDirectory()
         let tree = try scratch.makeDirectory("data")
