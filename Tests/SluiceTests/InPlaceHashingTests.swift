@@ -139,6 +139,28 @@ final class InPlaceHashingTests: XCTestCase {
         XCTAssertEqual(digests, expected, "every other file's digest is b3sum's")
     }
 
+    /// When no mapping can be registered (every SIGBUS slot taken), files meant to be hashed in
+    /// place are copied with pread instead, whatever their size: the same digests.
+    func testFilesWhoseMappingIsRefusedAreCopiedInstead() throws {
+        let scratch = try ScratchDirectory()
+        let files = try [1, 100, 70_000, (5 << 20) + 3].enumerated().map { try scratch.writeRandom("f\($0.offset)", size: $0.element) }
+        let expected = ChecksumLines.digests(try Subprocess.b3sum(files.map(\.description)).stdout)
+        var taken: [Int32] = []
+        var dummy: UInt8 = 0
+        while true {
+            let handle = sluice_guard_mapping(&dummy, 1)
+            if handle < 0 { break }
+            taken.append(handle)
+        }
+        defer { for handle in taken { sluice_unguard_mapping(handle) } }
+        XCTAssertEqual(taken.count, Int(SLUICE_GUARDED_MAPPINGS), "this test took every slot")
+        let (results, summary) = try runPipeline(files, backend: try TestBackendKind.cpu.make(batchBytes: 1 << 20)) {
+            $0.readStrategy = .mmap
+        }
+        XCTAssertEqual(summary.filesFailed, 0)
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: results.map { ($0.path.description, $0.hexDigest ?? "") }), expected)
+    }
+
     /// Large files are lent, not copied: the run creates few staging buffers, and mapped pages
     /// leave the process's page tables as their batches finish.
     func testLargeFilesAreHashedInPlaceWithFlatResidentMemory() throws {

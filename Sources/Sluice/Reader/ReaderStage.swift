@@ -218,7 +218,10 @@ public final class ReaderStage: @unchecked Sendable {
         } else if let reader {
             var cursor: BLAKE3SubtreeCursor?
             if !reader.readsToEnd {
-                cursor = BLAKE3SubtreeCursor(fileSize: job.size, range: range)
+                // The one range of a whole file meant to be lent whose mapping was refused may be
+                // smaller than a subtree: a range cursor needs a file larger than one.
+                cursor = range == 0 ..< job.size ? BLAKE3SubtreeCursor(fileSize: job.size)
+                                                 : BLAKE3SubtreeCursor(fileSize: job.size, range: range)
             } else if file.claimWholeFile() {
                 // Its listed size was not its length: one range reads the bytes found.
                 events(.measured(position: position, size: reader.size))
