@@ -113,6 +113,9 @@ struct Check: ParsableCommand {
         let catalog = try Catalog.build(paths: unique, options: options)
         var configuration = RunConfiguration()
         configuration.mode = mode
+        // Verdicts in list order, as sha256sum prints them, each as soon as it and every file
+        // before it are done (the reorder buffer holds results, not data).
+        configuration.ordered = true
         configuration.readers = Run.defaultReaders(cores: ProcessInfo.processInfo.activeProcessorCount,
                                                    withOpenCL: start.hasOpenCL)
         _ = try Pipeline(catalog: catalog, lanes: try start.lanes().lanes, configuration: configuration, sink: sink,

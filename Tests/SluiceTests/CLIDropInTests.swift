@@ -218,6 +218,19 @@ final class CLIDropInTests: XCTestCase {
         }
     }
 
+    func testCheckVerdictsComeInListOrder() throws {
+        let scratch = try ScratchDirectory()
+        // Largest first, then many small ones: in completion order the small ones would come first.
+        var files = [try scratch.writeRandom("big", size: 20 << 20)]
+        for index in 0..<30 { files.append(try scratch.writeRandom("small-\(index)", size: 100 * index)) }
+        let list = try scratch.write(scratch.path("list"), [UInt8](try Subprocess.b3sum(files.map(\.description)).stdout))
+        for _ in 0..<2 {
+            let outcome = try Subprocess.sluice(["check", "--device", "cpu", list.description])
+            XCTAssertEqual(outcome.status, 0, outcome.stderrText)
+            XCTAssertEqual(outcome.stdoutText, files.map { "\($0): OK\n" }.joined())
+        }
+    }
+
     func testCheckSkipsCommentLinesAndReadsBinaryModeLines() throws {
         let scratch = try ScratchDirectory()
         let file = try scratch.writeRandom("f", size: 3000)
