@@ -59,6 +59,18 @@ final class PipelineLaneTests: XCTestCase {
                       file: file, line: line)
     }
 
+    /// A lane that is still starting and becomes a PoCL lane `seconds` from now.
+    private func poclLaneReady(after seconds: Double) throws -> StartingLane {
+        let backend = try poclBackend()
+        let release = DispatchSemaphore(value: 0)
+        let lane = StartingLane(name: "OpenCL (test)") {
+            release.wait()
+            return ([backend], [])
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { release.signal() }
+        return lane
+    }
+
     private func poclBackend() throws -> OpenCLBackend {
         guard let entry = DeviceInventory.current().openCL.first else { throw XCTSkip("no OpenCL device") }
         return try OpenCLBackend(device: entry.device, warnings: { OpenCLFallbackLog.shared.append($0) })
@@ -87,14 +99,8 @@ final class PipelineLaneTests: XCTestCase {
     func testOpenCLLaneThatStartsLateJoinsTheCPULane() throws {
         let scratch = try ScratchDirectory()
         let (paths, expected) = try corpus(scratch)
-        let backend = try poclBackend()
-        let release = DispatchSemaphore(value: 0)
-        let lane = StartingLane(name: "OpenCL (test)") {
-            release.wait()
-            return ([backend], [])
-        }
         // The CPU lane starts alone; the OpenCL lane becomes ready shortly after.
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.05) { release.signal() }
+        let lane = try poclLaneReady(after: 0.05)
         let (results, summary) = try run(paths, lanes: [.ready(SlowCPULane(cpu())), .starting(lane)])
         assertDigests(results, expected, "cpu, then opencl")
         XCTAssertEqual(summary.lanes.count, 2, "\(summary.lanes)")
@@ -112,13 +118,7 @@ final class PipelineLaneTests: XCTestCase {
             paths.append(try scratch.writeRandom("large\(number)", size: size))
         }
         let expected = ChecksumLines.digests(try Subprocess.b3sum(paths.map(\.description)).stdout)
-        let backend = try poclBackend()
-        let release = DispatchSemaphore(value: 0)
-        let lane = StartingLane(name: "OpenCL (test)") {
-            release.wait()
-            return ([backend], [])
-        }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.05) { release.signal() }
+        let lane = try poclLaneReady(after: 0.05)
         // Default batch size: lent ranges of 4 MiB while the slow CPU lane runs alone.
         let (results, summary) = try run(paths, lanes: [.ready(SlowCPULane(cpu())), .starting(lane)]) { $0.batchBytes = nil }
         assertDigests(results, expected, "lent, then staged beside opencl")
