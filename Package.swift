@@ -33,6 +33,7 @@ let package = Package(
         ),
         .target(
             name: "SIMDKernels",
+            dependencies: ["CSluice"],
             swiftSettings: [.unsafeFlags(simdOptimisation)]
         ),
         .target(

@@ -5,6 +5,7 @@
 // The step names follow BLAKE3Reference.swift (g, round, permute, compress) so the two read side
 // by side. No arrays, closures or existentials inside the per-block loop: the state and message
 // live in SIMD values that the compiler keeps in registers (or spills), nothing else.
+import CSluice
 
 /// Lane-parallel BLAKE3 kernels over raw memory, for one instruction set.
 public enum BLAKE3Lanes {
@@ -208,7 +209,13 @@ func chunks<V: SIMD>(
                 counterHigh[lane] = UInt32(truncatingIfNeeded: counters[source] >> 32)
             }
             var cv: LaneChainingValue<V> = broadcastKey(key)
+            // The next group's cache lines are fetched while this one is hashed, one line of each
+            // of its chunks per block (see BLAKE3AVX2.hashChunks: bytes hashed in place come
+            // from memory, in streams too short for the hardware prefetcher).
+            let next = start + active
+            let prefetching = min(width, count - next)
             for block in 0..<16 {
+                for lane in 0..<prefetching { sluice_prefetch(base + inputOffsets[next + lane] + 64 &* block) }
                 var blockFlags = flags
                 if block == 0 { blockFlags |= chunkStartFlag }
                 if block == 15 { blockFlags |= chunkEndFlag }
