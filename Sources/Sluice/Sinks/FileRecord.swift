@@ -35,6 +35,73 @@ public struct FileRecord: Codable, Sendable, Equatable {
         case schema, path, pathBase64 = "path_base64", size, kernel, mode, length, device, status, digest, error
     }
 
+    /// The encoder whose output is the schema's: keys sorted (the same line for the same
+    /// result on every run), slashes not escaped.
+    public static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// The record as one JSON line, newline included: byte for byte what `encoder` writes
+    /// (tested), built on bytes. `JSONEncoder`, and String concatenation after it, cost about
+    /// 8 µs a record, more than hashing a 4 KiB file: 20 000 files of 4 KiB took 0.28–0.36 s of
+    /// user time in JSONL against 0.14–0.16 s in b3sum format; on bytes, 0.23–0.25 s against
+    /// 0.19–0.21 s in the same runs. Keys in sorted order.
+    public func jsonLine() -> [UInt8] {
+        var line: [UInt8] = []
+        line.reserveCapacity(160 + path.utf8.count + (digest?.utf8.count ?? 0) + (error?.utf8.count ?? 0))
+        func key(_ name: StaticString, first: Bool = false) {
+            line.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            line.append(UInt8(ascii: "\""))
+            line.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            line.append(UInt8(ascii: "\""))
+            line.append(UInt8(ascii: ":"))
+        }
+        func string(_ name: StaticString, _ value: String, first: Bool = false) {
+            key(name, first: first)
+            Self.appendQuoted(value, to: &line)
+        }
+        func number<N: BinaryInteger>(_ name: StaticString, _ value: N) {
+            key(name)
+            line.append(contentsOf: String(value).utf8)
+        }
+        string("device", device, first: true)
+        if let digest { string("digest", digest) }
+        if let error { string("error", error) }
+        string("kernel", kernel)
+        number("length", length)
+        string("mode", mode)
+        string("path", path)
+        if let pathBase64 { string("path_base64", pathBase64) }
+        number("schema", schema)
+        if let size { number("size", size) }
+        string("status", status)
+        line.append(UInt8(ascii: "}"))
+        line.append(UInt8(ascii: "\n"))
+        return line
+    }
+
+    /// Appends `text` as a JSON string literal, escaped as `JSONEncoder` escapes it (bytes of
+    /// 0x80 and up are UTF-8 sequences and pass as they are).
+    static func appendQuoted(_ text: String, to line: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        line.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): line += [UInt8(ascii: "\\"), byte]
+            case 0x0A: line += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case 0x0D: line += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0x09: line += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0x08: line += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
+            case 0x0C: line += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
+            case ..<0x20: line += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            default: line.append(byte)
+            }
+        }
+        line.append(UInt8(ascii: "\""))
+    }
+
     /// The record of `result`.
     public init(_ result: FileResult, kernel: String, mode: BLAKE3Mode, device: String) {
         schema = Self.schemaVersion
