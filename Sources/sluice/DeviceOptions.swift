@@ -22,6 +22,9 @@ struct DeviceOptions: ParsableArguments {
     @Option(name: .long, help: "Submissions in flight per OpenCL lane (default 3 on GPUs; CPU devices such as PoCL's keep at most 2).")
     var inFlight: Int?
 
+    /// Most submissions in flight per OpenCL lane (`--in-flight`).
+    static let maximumInFlight = 64
+
     /// The lanes `--device` selects, for `sluice devices`; warnings are the caller's to print.
     func resolveLanes(inventory: DeviceInventory = .current()) throws -> (devices: [ComputeDevice], warnings: [String]) {
         try DeviceResolver.lanes(for: device, inventory: inventory)
@@ -31,8 +34,8 @@ struct DeviceOptions: ParsableArguments {
     /// contexts and program builds start now on their own thread (see `LaneStart`).
     /// - Parameter workers: CPU lane threads (default: one per core).
     func startLanes(workers: Int?) throws -> LaneStart {
-        if let inFlight, !(1...64).contains(inFlight) {
-            throw ValidationError("--in-flight takes 1 to 64; \(inFlight) is out of range")
+        if let inFlight, !(1...DeviceOptions.maximumInFlight).contains(inFlight) {
+            throw ValidationError("--in-flight takes 1 to \(DeviceOptions.maximumInFlight); \(inFlight) is out of range")
         }
         let isa = CPUVectorISA.active(environment: ProcessInfo.processInfo.environment)
         let cpu = CPUBackend(isa: isa, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount)

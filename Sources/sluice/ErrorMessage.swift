@@ -8,10 +8,10 @@ import Foundation
 enum ErrorMessage {
     /// What the integer options allow, for a value that is not a number.
     static let allowed: [String: String] = [
-        "--length": "1 to 65536 output bytes",
-        "--readers": "1 to 256 threads",
-        "--workers": "1 to 256 threads",
-        "--in-flight": "1 to 64 submissions",
+        "--length": "1 to \(Run.maximumLength) output bytes",
+        "--readers": "1 to \(Run.maximumThreads) threads",
+        "--workers": "1 to \(Run.maximumThreads) threads",
+        "--in-flight": "1 to \(DeviceOptions.maximumInFlight) submissions",
         "--repeat": "a count of repetitions, at least 1",
     ]
 

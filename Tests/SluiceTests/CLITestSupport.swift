@@ -224,6 +224,13 @@ func runPipeline(_ paths: [RawPath], backend: ComputeBackend, catalogOptions: Ca
     return (sink.results, summary)
 }
 
+/// `RssFile` of /proc/self/status: the file pages mapped into this process, in KiB.
+func residentFileKiB() throws -> Int {
+    let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+    let line = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix("RssFile:") })
+    return try XCTUnwrap(Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]))
+}
+
 /// Fills `count` bytes from /dev/urandom (fast even in a debug build).
 func randomBytes(_ count: Int) -> [UInt8] {
     guard count > 0 else { return [] }

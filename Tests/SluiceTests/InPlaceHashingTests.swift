@@ -187,19 +187,13 @@ private final class ResidentFileSampler: @unchecked Sendable {
     private var thread: Thread?
     private let done = DispatchSemaphore(value: 0)
 
-    static func residentFileKiB() -> Int {
-        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("RssFile:") } ?? ""
-        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
-    }
-
     func start() {
-        let base = Self.residentFileKiB()
+        let base = (try? residentFileKiB()) ?? 0
         thread = Thread { [self] in
             while true {
                 lock.lock()
                 let keepGoing = running
-                peak = max(peak, Self.residentFileKiB() - base)
+                peak = max(peak, ((try? residentFileKiB()) ?? base) - base)
                 lock.unlock()
                 if !keepGoing { break }
                 usleep(1000)

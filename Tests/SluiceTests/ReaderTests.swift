@@ -169,13 +169,6 @@ final class ReaderTests: XCTestCase {
         XCTAssertLessThan(peak - before, 8 << 10, "file-backed RSS grew by \(peak - before) KiB")
     }
 
-    /// `RssFile` of /proc/self/status: the file pages mapped into this process, in KiB.
-    private func residentFileKiB() throws -> Int {
-        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
-        let line = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix("RssFile:") })
-        return try XCTUnwrap(Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]))
-    }
-
     func testTruncationBeforeALaterRangeIsCopiedIsShrankNotACrash() throws {
         let scratch = try ScratchDirectory()
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))

@@ -125,25 +125,25 @@ public final class Pipeline {
                                       rangeBytes: rangeBytes, inPlaceThreshold: inPlaceThreshold,
                                       mode: configuration.mode)
         let writeClock = StageClock(name: "write", threads: 1)
+        let failure = FirstError()
+        let cancellation = cancellation
         // Results flushed for the progress line that cannot be written end the run like any other
-        // failed write (exit 3): `failure` is declared below, before any thread starts.
-        var flushFailure: (Error) -> Void = { _ in }
+        // failed write (exit 3).
         let progress = ProgressReporter(totals: { stream.snapshot }, enabled: configuration.progress,
                                         flushOutput: { [sink] in
-                                            do { try sink.flush() } catch { flushFailure(error) }
+                                            do {
+                                                try sink.flush()
+                                            } catch {
+                                                failure.set(error)
+                                                cancellation.cancel()
+                                            }
                                         })
         let assembler = Assembler(stream: stream, mode: configuration.mode) { results.push($0) }
 
         // The results queue closes when both the assembler and the pump of listing problems are done.
         let resultsDone = StageCountdown(2) { results.close() }
-        let cancellation = cancellation
         let mode = configuration.mode
 
-        let failure = FirstError()
-        flushFailure = { [cancellation] error in
-            failure.set(error)
-            cancellation.cancel()
-        }
         var threads: [StageThread] = []
         let laneRecords = LaneRecords()
 

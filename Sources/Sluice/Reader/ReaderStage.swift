@@ -19,6 +19,7 @@ public final class ReaderStage: @unchecked Sendable {
     /// Files at least this large are hashed in place; nil: every file is copied into staging.
     /// Set to nil by `stopLending()`.
     private var inPlaceThreshold: UInt64?
+    private let initialInPlaceThreshold: UInt64?
     private let inPlaceLock = NSLock()
     private let streamReader: StreamReader
     private let plan: ReadPlan
@@ -57,6 +58,7 @@ public final class ReaderStage: @unchecked Sendable {
         self.pool = pool
         self.strategy = strategy
         self.inPlaceThreshold = inPlaceThreshold
+        initialInPlaceThreshold = inPlaceThreshold
         self.threads = threads
         plan = ReadPlan(stream: stream, rangeBytes: rangeBytes)
         threadBytes = .allocate(capacity: max(1, threads))
@@ -91,10 +93,7 @@ public final class ReaderStage: @unchecked Sendable {
                                   isCancelled: isCancelled)
             } else if task.job.isStream {
                 // A stream may take long (a pipe's writer decides): the files packed so far go first.
-                if !buffer.subtrees.isEmpty {
-                    queue.push(buffer)
-                    buffer = pool.take()
-                }
+                sendPacked(&buffer, to: queue)
                 bytes = readStream(task.job, at: task.position, events: outbox.note, isCancelled: isCancelled)
             } else if hashesInPlace(task.job) {
                 // One range, lent whole.
@@ -169,11 +168,20 @@ public final class ReaderStage: @unchecked Sendable {
 
     /// Whether `job` is hashed in place (if its mapping is granted).
     private func hashesInPlace(_ job: FileJob) -> Bool {
+        // Most files are below the threshold the run started with: no lock for them (it only
+        // ever goes to nil).
+        guard let initialInPlaceThreshold, job.size >= max(1, initialInPlaceThreshold), !job.isStream else { return false }
         inPlaceLock.lock()
-        let threshold = inPlaceThreshold
-        inPlaceLock.unlock()
-        guard let threshold, job.size > 0, !job.isStream else { return false }
-        return job.size >= threshold
+        defer { inPlaceLock.unlock() }
+        return inPlaceThreshold != nil
+    }
+
+    /// Hands a partly filled buffer on now, and takes a fresh one: the files packed in it are
+    /// not held back while this reader does something that may take long.
+    private func sendPacked(_ buffer: inout StagingBuffer, to queue: OutboxQueue) {
+        guard !buffer.subtrees.isEmpty else { return }
+        queue.push(buffer)
+        buffer = pool.take()
     }
 
     /// Lends no more ranges: files not yet opened are copied into staging from now on (a lane
@@ -205,10 +213,7 @@ public final class ReaderStage: @unchecked Sendable {
             // push what the buffer holds first, so that the files packed in it (small files read
             // just before) are not held back until it fills, perhaps at the end of the run
             // (`check` prints each verdict as soon as its file is done).
-            if !buffer.subtrees.isEmpty {
-                batches.push(buffer)
-                buffer = pool.take()
-            }
+            sendPacked(&buffer, to: batches)
             if lend(range, of: file, reader: reader, batches: batches, send: send, isCancelled: isCancelled) {
                 // The batch's return ends this range (`LentRange`).
                 clock.record(since: started, bytes: UInt64(range.count))

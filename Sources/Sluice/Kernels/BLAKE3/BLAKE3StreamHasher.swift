@@ -91,23 +91,9 @@ public struct BLAKE3StreamHasher {
         // What waits may still hold full subtrees before the last one.
         if pendingCount > 0 { hashFullSubtrees() }
         if stack.isEmpty {
-            // At most 64 KiB in all: one message, cut and finished as a file of that size.
-            var assembly = BLAKE3FileAssembly(fileSize: UInt64(pendingCount))
-            var cursor = BLAKE3SubtreeCursor(fileSize: UInt64(pendingCount))
-            subtrees.removeAll(keepingCapacity: true)
-            while let step = cursor.next() {
-                subtrees.append(BLAKE3Subtree(bufferOffset: Int(step.fileOffset), length: step.length,
-                                              firstChunk: step.firstChunk, fileIndex: 0, isRootChunk: step.isRootChunk))
-            }
-            if !subtrees.isEmpty {
-                executor.run(subtrees: subtrees, buffer: UnsafeRawPointer(pending), mode: mode, records: &records)
-                records.withUnsafeBufferPointer { records in
-                    for (index, subtree) in subtrees.enumerated() {
-                        assembly.add(subtree, record: records.baseAddress! + index * BLAKE3PartialRecords.stride)
-                    }
-                }
-            }
-            return assembly.finalize(mode: mode)
+            // At most 64 KiB in all: one message, hashed as the file pipeline hashes one.
+            var hasher = BLAKE3BufferHasher(isa: executor.isa)
+            return hasher.hash([Array(UnsafeRawBufferPointer(start: pending, count: pendingCount))], mode: mode)[0]
         }
         // The last 1 byte to 64 KiB, cut into aligned power-of-two subtrees as a file's tail is
         // (13 chunks: 8, 4 and 1). With the stack's nodes they are the tree's right edge, in
