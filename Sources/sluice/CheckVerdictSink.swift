@@ -1,7 +1,8 @@
 import Sluice
 
-/// Prints `sluice check`'s verdicts as the files' results arrive (in the order the files are
-/// done, not list order), and counts them per list.
+/// Prints `sluice check`'s verdicts as the files' results arrive (in list order: `check` runs
+/// the pipeline with `ordered`, so each comes once every file listed before it is done), and
+/// counts them per list.
 ///
 /// Each line naming a file gets `PATH: OK` or `PATH: FAILED` on stdout, or `PATH: FAILED open or
 /// read` when the file could not be read, whose reason goes to stderr as `sluice: PATH: REASON`
