@@ -90,7 +90,7 @@ struct Check: ParsableCommand {
     private func verify(_ lines: [ChecksumList.Line], into sink: CheckVerdictSink, interrupt: InterruptFlag) throws {
         let length = lines.map(\.entry.digest.count).max()!
         let mode = try hashMode.mode(length: length)
-        let start = try deviceOptions.startLanes(workers: nil)
+        let start = try deviceOptions.startLanes(workers: nil, kernel: BLAKE3Kernel(mode: mode))
 
         var unique: [RawPath] = []
         var seen = Set<RawPath>()
@@ -112,7 +112,7 @@ struct Check: ParsableCommand {
         options.order = .given
         let catalog = try Catalog.build(paths: unique, options: options)
         var configuration = RunConfiguration()
-        configuration.mode = mode
+        configuration.kernel = BLAKE3Kernel(mode: mode)
         // Verdicts in list order, as sha256sum prints them, each as soon as it and every file
         // before it are done (the reorder buffer holds results, not data).
         configuration.ordered = true

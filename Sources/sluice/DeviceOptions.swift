@@ -33,7 +33,8 @@ struct DeviceOptions: ParsableArguments {
     /// Starts the lanes `--device` asks for: the CPU lane is ready at once; OpenCL discovery,
     /// contexts and program builds start now on their own thread (see `LaneStart`).
     /// - Parameter workers: CPU lane threads (default: one per core).
-    func startLanes(workers: Int?) throws -> LaneStart {
+    /// Starts the lanes for a run of `kernel` (OpenCL lanes build its program as they start).
+    func startLanes(workers: Int?, kernel: any ComputeKernel) throws -> LaneStart {
         if let inFlight, !(1...DeviceOptions.maximumInFlight).contains(inFlight) {
             throw ValidationError("--in-flight takes 1 to \(DeviceOptions.maximumInFlight); \(inFlight) is out of range")
         }
@@ -75,7 +76,7 @@ struct DeviceOptions: ParsableArguments {
             var backends: [ComputeBackend] = []
             for case .opencl(let device) in found.devices {
                 do {
-                    backends.append(try OpenCLBackend(device: device, depth: depth))
+                    backends.append(try OpenCLBackend(device: device, kernel: kernel, depth: depth))
                 } catch {
                     failure.record(error, device: ComputeDevice.opencl(device))
                     let reason = String(describing: error).split(separator: "\n").first.map(String.init) ?? ""

@@ -177,7 +177,7 @@ struct Run: ParsableCommand {
                                                              inode: UInt64(standardOutput.st_ino)))
         }
         do {
-            try run(catalogOptions: catalogOptions, mode: mode, resultsFile: resultsFile, interrupt: interrupt)
+            try run(catalogOptions: catalogOptions, kernel: BLAKE3Kernel(mode: mode), resultsFile: resultsFile, interrupt: interrupt)
             try resultsFile?.commit()
         } catch let exit as ExitCode where exit.rawValue == 1 {
             // Some files failed: the list is complete all the same (each failure reported).
@@ -189,13 +189,13 @@ struct Run: ParsableCommand {
         }
     }
 
-    private func run(catalogOptions: CatalogOptions, mode: BLAKE3Mode, resultsFile: ResultsFile?,
+    private func run(catalogOptions: CatalogOptions, kernel: any ComputeKernel, resultsFile: ResultsFile?,
                      interrupt: InterruptFlag) throws {
 
         // Checked before any work: a summary that cannot be written must not cost a whole run.
         let statsFile = try statsJson.map { try StatsFile(creating: RawArguments.recover([$0])[0]) }
         // OpenCL lanes start now, on their own thread, while the files are listed.
-        let start = try deviceOptions.startLanes(workers: workers)
+        let start = try deviceOptions.startLanes(workers: workers, kernel: kernel)
         let readerCount = readers ?? Run.defaultReaders(cores: ProcessInfo.processInfo.activeProcessorCount,
                                                          withOpenCL: start.hasOpenCL)
         let workerCount = workers ?? ProcessInfo.processInfo.activeProcessorCount
@@ -232,7 +232,7 @@ struct Run: ParsableCommand {
 
         let (lanes, laneWarnings) = try start.lanes()
         var configuration = RunConfiguration()
-        configuration.mode = mode
+        configuration.kernel = kernel
         configuration.readers = readerCount
         configuration.memoryBytes = memory.bytes
         configuration.batchBytes = batchSize?.bytes
@@ -244,7 +244,7 @@ struct Run: ParsableCommand {
         let output = Sluice.OutputStream(fd: resultsFile?.fd ?? 1)
         let sink: ResultSink = switch format {
         case .b3sum: B3SumSink(output: output, zero: zero, style: tag ? .tag : noNames ? .digestOnly : .standard)
-        case .jsonl: JSONLinesSink(output: output, kernel: kernel.rawValue, mode: mode, device: start.name(of: lanes))
+        case .jsonl: JSONLinesSink(output: output, kernel: kernel, device: start.name(of: lanes))
         }
         let pipeline = Pipeline(stream: stream, lanes: lanes, configuration: configuration, sink: sink,
                                 cancellation: Cancellation(external: { interrupt.isSet }))

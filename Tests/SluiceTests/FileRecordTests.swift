@@ -18,7 +18,7 @@ final class FileRecordTests: XCTestCase {
                     for mode in modes {
                         let digest: [UInt8]? = problem == nil ? Array(0..<UInt8(mode.outputLength)) : nil
                         let result = FileResult(index: index, path: path, size: 4096, digest: digest, problem: problem)
-                        let record = FileRecord(result, kernel: "blake3", mode: mode, device: "cpu:avx2+\(awkward)")
+                        let record = FileRecord(result, kernel: BLAKE3Kernel(mode: mode), device: "cpu:avx2+\(awkward)")
                         var expected = try FileRecord.encoder.encode(record)
                         expected.append(UInt8(ascii: "\n"))
                         XCTAssertEqual(String(decoding: record.jsonLine(), as: UTF8.self), String(decoding: expected, as: UTF8.self))

@@ -96,20 +96,20 @@ final class InPlaceHashingTests: XCTestCase {
         var isHostCPU: Bool { true }
         func makeStagingBuffer(capacity: Int) -> StagingBuffer { StagingBuffer(capacity: capacity) }
 
-        func runWorker(index: Int, mode: BLAKE3Mode, batches: BoundedQueue<StagingBuffer>,
+        func runWorker(index: Int, kernel: any ComputeKernel, batches: BoundedQueue<StagingBuffer>,
                        deliver: (ComputedBatch) -> Void, recycle: (StagingBuffer) -> Void, clock: StageClock) throws {
-            var executor = BLAKE3CPUExecutor(isa: isa)
+            var executor = kernel.makeCPUExecutor(isa: isa)
             while let batch = batches.pop() {
-                let end = batch.subtrees.last.map { Int($0.firstChunk) * 1024 + $0.length }
+                let end = batch.pieces.last.map { Int($0.fileOffset) + $0.length }
                 if batch.lender != nil, end == victimSize, !truncatedBeforeHashing {
                     XCTAssertEqual(truncate(victim.description, off_t(newSize)), 0)
                     truncatedBeforeHashing = true
                 }
-                var records: [UInt32] = []
-                executor.run(subtrees: batch.subtrees, buffer: UnsafeRawPointer(batch.bytes), mode: mode, records: &records)
-                let subtrees = batch.subtrees
+                var partials: [UInt32] = []
+                executor.run(pieces: batch.pieces, bytes: UnsafeRawPointer(batch.bytes), partials: &partials)
+                let pieces = batch.pieces
                 recycle(batch)
-                deliver(ComputedBatch(subtrees: subtrees, records: records))
+                deliver(ComputedBatch(pieces: pieces, partials: partials))
             }
         }
     }

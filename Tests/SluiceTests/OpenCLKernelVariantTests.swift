@@ -17,9 +17,13 @@ final class OpenCLKernelVariantTests: XCTestCase {
         let paths = sizes.indices.map { scratch.path("f\($0)") }
         let expected = ChecksumLines.digests(try Subprocess.b3sum(paths.map(\.description)).stdout)
         for lanes in [1, 8] {
-            let backend = try OpenCLBackend(device: entry.device, fullChunksPerWorkItem: lanes,
+            let kernel = BLAKE3Kernel(fullChunksPerWorkItem: lanes)
+            let backend = try OpenCLBackend(device: entry.device, kernel: kernel,
                                             warnings: { OpenCLFallbackLog.shared.append($0) })
-            let (results, summary) = try runPipeline([scratch.root], backend: backend) { $0.batchBytes = 256 << 10 }
+            let (results, summary) = try runPipeline([scratch.root], backend: backend) {
+                $0.batchBytes = 256 << 10
+                $0.kernel = kernel
+            }
             XCTAssertEqual(summary.filesHashed, sizes.count, "lanes \(lanes)")
             for result in results {
                 XCTAssertEqual(result.hexDigest, expected[result.path.description], "lanes \(lanes): \(result.path)")

@@ -50,12 +50,12 @@ final class PipelineFaultTests: XCTestCase {
             condition.unlock()
         }
 
-        func runWorker(index: Int, mode: BLAKE3Mode, batches: BoundedQueue<StagingBuffer>,
+        func runWorker(index: Int, kernel: any ComputeKernel, batches: BoundedQueue<StagingBuffer>,
                        deliver: (ComputedBatch) -> Void, recycle: (StagingBuffer) -> Void, clock: StageClock) throws {
             condition.lock()
             while !open { condition.wait() }
             condition.unlock()
-            try inner.runWorker(index: index, mode: mode, batches: batches, deliver: deliver, recycle: recycle, clock: clock)
+            try inner.runWorker(index: index, kernel: kernel, batches: batches, deliver: deliver, recycle: recycle, clock: clock)
         }
     }
 

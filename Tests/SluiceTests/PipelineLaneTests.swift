@@ -14,7 +14,7 @@ final class PipelineLaneTests: XCTestCase {
         var workerCount: Int { inner.workerCount }
         var preferredBatchBytes: Int { inner.preferredBatchBytes }
         func makeStagingBuffer(capacity: Int) -> StagingBuffer { inner.makeStagingBuffer(capacity: capacity) }
-        func runWorker(index: Int, mode: BLAKE3Mode, batches: BoundedQueue<StagingBuffer>,
+        func runWorker(index: Int, kernel: any ComputeKernel, batches: BoundedQueue<StagingBuffer>,
                        deliver: (ComputedBatch) -> Void, recycle: (StagingBuffer) -> Void, clock: StageClock) throws {
             let slowed = BoundedQueue<StagingBuffer>(capacity: 1)
             let feeder = Thread {
@@ -25,7 +25,7 @@ final class PipelineLaneTests: XCTestCase {
                 slowed.close()
             }
             feeder.start()
-            inner.runWorker(index: index, mode: mode, batches: slowed, deliver: deliver, recycle: recycle, clock: clock)
+            inner.runWorker(index: index, kernel: kernel, batches: slowed, deliver: deliver, recycle: recycle, clock: clock)
         }
     }
 

@@ -363,27 +363,44 @@ final class ReaderTests: XCTestCase {
     }
 }
 
-/// Ranges of one file read by different readers: their subtrees together are exactly the
-/// subtrees of the whole file, in order.
+/// Ranges of one file read by different readers: their pieces together are exactly the
+/// pieces of the whole file, in order, for BLAKE3's subtrees and for 64 KiB units with frames.
 final class ReadPlanTests: XCTestCase {
-    func testRangeCursorsTogetherGiveTheWholeFilesSubtrees() {
-        let unit = UInt64(BLAKE3Layout.maxSubtreeBytes)
-        for size in [unit + 1, 2 * unit, 2 * unit + 1, 7 * unit - 1, 64 * unit, 100 * unit + 1023, 100 * unit + 1025] {
-            var whole = BLAKE3SubtreeCursor(fileSize: size)
-            var expected: [BLAKE3SubtreeCursor.Step] = []
-            while let step = whole.next() { expected.append(step) }
-            for rangeUnits: UInt64 in [1, 2, 3, 8] {
-                var pieces: [BLAKE3SubtreeCursor.Step] = []
-                var start: UInt64 = 0
-                while start < size {
-                    let end = min(size, start + rangeUnits * unit)
-                    var cursor = BLAKE3SubtreeCursor(fileSize: size, range: start ..< end)
-                    while let step = cursor.next() { pieces.append(step) }
-                    start = end
+    func testRangeCursorsTogetherGiveTheWholeFilesPieces() {
+        let unit = UInt64(Piece.maxBytes)
+        let layouts: [(String, any PieceLayout)] = [("blake3", BLAKE3PieceLayout()), ("units", UnitLayout()),
+                                                   ("frames of 1000", UnitLayout(frameBytes: 1000)),
+                                                   ("frames of 3 × 64 KiB + 8", UnitLayout(frameBytes: 3 * unit + 8))]
+        var checked = 0
+        for (name, layout) in layouts {
+            for size in [1, 1024, unit + 1, 2 * unit, 2 * unit + 1, 7 * unit - 1, 64 * unit, 100 * unit + 1023, 100 * unit + 1025] {
+                var whole = PieceCursor(layout: layout, fileSize: size)
+                var expected: [PieceCursor.Step] = []
+                while let step = whole.next() { expected.append(step) }
+                XCTAssertEqual(expected.reduce(0) { $0 + UInt64($1.length) }, size, "\(name), size \(size)")
+                XCTAssertTrue(expected.allSatisfy { $0.length <= Piece.maxBytes }, "\(name), size \(size)")
+                for rangeUnits: UInt64 in [1, 2, 3, 8] {
+                    var pieces: [PieceCursor.Step] = []
+                    var start: UInt64 = 0
+                    while start < size {
+                        let end = min(size, start + rangeUnits * unit)
+                        var cursor = PieceCursor(layout: layout, fileSize: size, range: start ..< end)
+                        while let step = cursor.next() { pieces.append(step) }
+                        start = end
+                    }
+                    XCTAssertEqual(pieces, expected, "\(name), size \(size), ranges of \(rangeUnits) × 64 KiB")
+                    checked += 1
                 }
-                XCTAssertEqual(pieces, expected, "size \(size), ranges of \(rangeUnits) × 64 KiB")
             }
         }
+        XCTAssertEqual(checked, 4 * 9 * 4)
+    }
+
+    func testFramesCutPiecesAtEveryFrameBoundary() {
+        var cursor = PieceCursor(layout: UnitLayout(frameBytes: 40_000), fileSize: 150_000)
+        var ends: [UInt64] = []
+        while let step = cursor.next() { ends.append(step.fileOffset + UInt64(step.length)) }
+        XCTAssertEqual(ends, [40_000, 65_536, 80_000, 120_000, 131_072, 150_000])
     }
 
     func testPlanCutsLargeFilesIntoRangesAndKeepsSmallOnesWhole() throws {

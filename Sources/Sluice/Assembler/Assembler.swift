@@ -1,14 +1,19 @@
-/// The assembler stage: merges each file's partials as batches finish and finalizes the file
-/// when its last subtree and its reader's end-of-file check have both arrived.
+/// The assembler stage: adds each file's partials to its kernel's accumulator as batches
+/// finish, and finalizes the file when the pieces of all its bytes and its reader's
+/// end-of-file check have both arrived.
 ///
 /// Runs on one thread; everything it owns is touched only there.
-public final class Assembler {
+public final class Assembler<Kernel: ComputeKernel> {
     private let stream: CatalogStream
-    private let mode: BLAKE3Mode
+    private let kernel: Kernel
     /// A file with partials or its end seen; removed when its result is out, so memory
     /// follows the files in flight, not the corpus.
     private struct InFlight {
-        var assembly: BLAKE3FileAssembly
+        var accumulator: Kernel.Accumulator
+        /// The file's length (measured, else as listed).
+        let size: UInt64
+        /// Bytes of the pieces received so far: the file is complete at `size` (pieces never overlap).
+        var bytes: UInt64 = 0
         /// The file as the reader listed it, once its end arrived.
         var ended: FileJob?
     }
@@ -24,9 +29,9 @@ public final class Assembler {
     public let clock = StageClock(name: "assemble", threads: 1)
 
     /// - Parameter emit: receives the files' results, in completion order, a group per `accept`.
-    public init(stream: CatalogStream, mode: BLAKE3Mode, emit: @escaping ([FileResult]) -> Void) {
+    public init(stream: CatalogStream, kernel: Kernel, emit: @escaping ([FileResult]) -> Void) {
         self.stream = stream
-        self.mode = mode
+        self.kernel = kernel
         self.emit = emit
     }
 
@@ -37,18 +42,20 @@ public final class Assembler {
     private func start(_ position: Int, job: FileJob? = nil) {
         guard inFlight[position] == nil else { return }
         let size = measured.removeValue(forKey: position) ?? job?.size ?? stream.job(at: position).size
-        inFlight[position] = InFlight(assembly: BLAKE3FileAssembly(fileSize: size), ended: nil)
+        inFlight[position] = InFlight(accumulator: kernel.makeAccumulator(), size: size)
     }
 
     /// Adds a computed batch's partials.
     public func accept(_ batch: ComputedBatch) {
         let started = StageClock.now()
-        batch.records.withUnsafeBufferPointer { records in
-            for (index, subtree) in batch.subtrees.enumerated() {
-                let position = subtree.fileIndex
+        let words = kernel.partialWords
+        batch.partials.withUnsafeBufferPointer { partials in
+            for (index, piece) in batch.pieces.enumerated() {
+                let position = piece.fileIndex
                 guard !failed.contains(position) else { continue }
                 start(position)
-                inFlight[position]!.assembly.add(subtree, record: records.baseAddress! + index * BLAKE3PartialRecords.stride)
+                inFlight[position]!.accumulator.add(piece, partial: partials.baseAddress! + index * words)
+                inFlight[position]!.bytes += UInt64(piece.length)
                 finishIfComplete(position)
             }
         }
@@ -78,11 +85,11 @@ public final class Assembler {
             failed.insert(position)
             inFlight[position] = nil
             measured[position] = nil
-            finished.append(FileResult(index: job.index, path: job.path, size: job.size, digest: nil, problem: problem))
-        case .digested(let position, let job, let size, let digest):
+            finished.append(FileResult(index: job.index, path: job.path, size: job.size, output: nil, problem: problem))
+        case .computed(let position, let job, let size, let output):
             inFlight[position] = nil
             measured[position] = nil
-            finished.append(FileResult(index: job.index, path: job.path, size: size, digest: digest, problem: nil))
+            finished.append(FileResult(index: job.index, path: job.path, size: size, output: output, problem: nil))
         case .ended(let position, let job, nil):
             start(position, job: job)
             inFlight[position]!.ended = job
@@ -92,9 +99,11 @@ public final class Assembler {
 
     /// Emits the file's result once its end and all its partials are in.
     private func finishIfComplete(_ position: Int) {
-        guard inFlight[position]?.assembly.isComplete == true, inFlight[position]?.ended != nil,
+        // Optional chaining reads the entry in place: a copy would share its partials' storage,
+        // and the next `add` would then copy them (copy-on-write).
+        guard inFlight[position]?.ended != nil, let bytes = inFlight[position]?.bytes, bytes == inFlight[position]?.size,
               var file = inFlight.removeValue(forKey: position), let job = file.ended else { return }
-        let digest = file.assembly.finalize(mode: mode)
-        finished.append(FileResult(index: job.index, path: job.path, size: file.assembly.fileSize, digest: digest, problem: nil))
+        let output = file.accumulator.finalize(fileSize: file.size)
+        finished.append(FileResult(index: job.index, path: job.path, size: file.size, output: output, problem: nil))
     }
 }

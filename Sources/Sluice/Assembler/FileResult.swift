@@ -1,4 +1,4 @@
-/// What a run says about one file: its digest, or the problem that stopped it.
+/// What a run says about one file: its kernel's output, or the problem that stopped it.
 public struct FileResult: Sendable {
     /// The file's position in the catalog's given order.
     public var index: Int
@@ -6,29 +6,30 @@ public struct FileResult: Sendable {
     public var path: RawPath
     /// Size in bytes as listed (0 when unknown, e.g. a file that could not be listed).
     public var size: UInt64
-    /// The digest, or nil when `problem` is set.
-    public var digest: [UInt8]?
-    /// Why there is no digest.
+    /// What the kernel computed, or nil when `problem` is set.
+    public var output: (any KernelOutput)?
+    /// Why there is no output.
     public var problem: FileProblem?
 
-    public init(index: Int, path: RawPath, size: UInt64, digest: [UInt8]?, problem: FileProblem?) {
+    public init(index: Int, path: RawPath, size: UInt64, output: (any KernelOutput)?, problem: FileProblem?) {
         self.index = index
         self.path = path
         self.size = size
-        self.digest = digest
+        self.output = output
         self.problem = problem
     }
 
-    /// The digest in lowercase hexadecimal.
-    public var hexDigest: String? {
-        guard let digest else { return nil }
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        text.reserveCapacity(digest.count * 2)
-        for byte in digest {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0xF)])
-        }
-        return String(decoding: text, as: UTF8.self)
+    /// A BLAKE3 result: `digest`, or nil with `problem`.
+    public init(index: Int, path: RawPath, size: UInt64, digest: [UInt8]?, problem: FileProblem?) {
+        self.init(index: index, path: path, size: size, output: digest.map { BLAKE3Digest(bytes: $0) }, problem: problem)
     }
+
+    /// The digest, for kernels that compute one (nil for a problem, or figures).
+    public var digest: [UInt8]? { output?.digest }
+
+    /// Whether the kernel's output is there (no problem stopped the file).
+    public var succeeded: Bool { output != nil }
+
+    /// The digest in lowercase hexadecimal.
+    public var hexDigest: String? { digest.map(Hex.lowercase) }
 }

@@ -29,19 +29,19 @@ public final class CPUBackend: ComputeBackend {
     public func makeStagingBuffer(capacity: Int) -> StagingBuffer { StagingBuffer(capacity: capacity) }
 
     public func runWorker(
-        index: Int, mode: BLAKE3Mode, batches: BoundedQueue<StagingBuffer>, deliver: (ComputedBatch) -> Void,
+        index: Int, kernel: any ComputeKernel, batches: BoundedQueue<StagingBuffer>, deliver: (ComputedBatch) -> Void,
         recycle: (StagingBuffer) -> Void, clock: StageClock
     ) {
-        var executor = BLAKE3CPUExecutor(isa: isa)
+        var executor = kernel.makeCPUExecutor(isa: isa)
         while let batch = batches.pop() {
             let started = StageClock.now()
-            var records: [UInt32] = []
-            executor.run(subtrees: batch.subtrees, buffer: UnsafeRawPointer(batch.bytes), mode: mode, records: &records)
-            let subtrees = batch.subtrees
+            var partials: [UInt32] = []
+            executor.run(pieces: batch.pieces, bytes: UnsafeRawPointer(batch.bytes), partials: &partials)
+            let pieces = batch.pieces
             let bytes = UInt64(batch.used)
             clock.record(since: started, items: 1, bytes: bytes)
             recycle(batch)
-            deliver(ComputedBatch(subtrees: subtrees, records: records))
+            deliver(ComputedBatch(pieces: pieces, partials: partials))
         }
     }
 }

@@ -1,17 +1,18 @@
-/// A batch after the compute stage: its subtrees and one partial record per subtree
-/// (`BLAKE3PartialRecords.stride` words each, in the same order).
+/// A batch after the compute stage: its pieces and one partial per piece
+/// (`ComputeKernel.partialWords` words each, in the same order).
 public struct ComputedBatch: Sendable {
-    public var subtrees: [BLAKE3Subtree]
-    public var records: [UInt32]
+    public var pieces: [Piece]
+    public var partials: [UInt32]
 
-    public init(subtrees: [BLAKE3Subtree], records: [UInt32]) {
-        self.subtrees = subtrees
-        self.records = records
+    public init(pieces: [Piece], partials: [UInt32]) {
+        self.pieces = pieces
+        self.partials = partials
     }
 }
 
-/// One compute lane: a device with its executor, threads and staging shape, running the kernel
-/// over batches it takes from the queue all lanes of a run share.
+/// One compute lane: a device with its executor, threads and staging shape, running the run's
+/// kernel over batches it takes from the queue all lanes of a run share. A lane knows nothing of
+/// any one kernel: it asks the kernel for executors (`ComputeKernel`).
 ///
 /// The pipeline starts `workerCount` threads, each calling `runWorker`; a worker pops batches
 /// until the queue is closed and drained, hands each result to `deliver` and each buffer back
@@ -22,7 +23,7 @@ public protocol ComputeBackend: AnyObject, Sendable {
     var deviceName: String { get }
     /// Compute threads to start.
     var workerCount: Int { get }
-    /// Staging buffer size that suits this backend (a multiple of `BLAKE3Layout.maxSubtreeBytes`).
+    /// Staging buffer size that suits this backend (a multiple of `Piece.maxBytes`).
     var preferredBatchBytes: Int { get }
     /// Creates one staging buffer (ordinary memory, or pinned memory the device reads directly).
     func makeStagingBuffer(capacity: Int) -> StagingBuffer
@@ -36,9 +37,12 @@ public protocol ComputeBackend: AnyObject, Sendable {
     /// Tells the lane whether other lanes run beside it: a lane whose device fails then leaves
     /// the run (the others take the remaining batches) instead of computing them itself on the CPU.
     func setOtherLanesRemain(_ others: Bool)
+    /// Whether the lane can run `kernel` (an OpenCL device needs the kernel's program, and some
+    /// kernels need float64); a run leaves out the lanes that cannot.
+    func supports(_ kernel: any ComputeKernel) -> Bool
     /// One worker's loop. Throws only for device faults that end the backend.
     func runWorker(
-        index: Int, mode: BLAKE3Mode, batches: BoundedQueue<StagingBuffer>, deliver: (ComputedBatch) -> Void,
+        index: Int, kernel: any ComputeKernel, batches: BoundedQueue<StagingBuffer>, deliver: (ComputedBatch) -> Void,
         recycle: (StagingBuffer) -> Void, clock: StageClock
     ) throws
 }
@@ -50,4 +54,5 @@ extension ComputeBackend {
     public var providesStaging: Bool { false }
     public func buffersInFlight(bufferBytes: Int) -> Int { workerCount }
     public func setOtherLanesRemain(_ others: Bool) {}
+    public func supports(_ kernel: any ComputeKernel) -> Bool { true }
 }

@@ -1,7 +1,7 @@
 import COpenCL
 import Foundation
 
-/// The OpenCL lane: BLAKE3 batches on one OpenCL device, `depth` submissions in flight (3 by
+/// The OpenCL lane: the run's kernel on one OpenCL device, `depth` submissions in flight (3 by
 /// default), each of one batch or of several small ones gathered.
 ///
 /// One submission thread drives the device. Each in-flight slot has its own in-order command
@@ -15,7 +15,10 @@ import Foundation
 public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
     /// The device.
     public let device: Device
+    /// The device's context and queue, and the program of the kernel prepared at start.
     private let entry: ProgramCache.Entry
+    /// The kernel whose program `init` built (the one the lane was started for).
+    private let preparedProgram: OpenCLProgramName
     public let workerCount = 1
     public let preferredBatchBytes: Int
     public let deviceName: String
@@ -49,15 +52,13 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
     /// The fault to simulate, if any (tests only).
     var faultInjection: FaultInjection?
 
-    /// Full chunks per work-item: 1 on GPUs and accelerators, 8 (vector lanes) on CPU devices.
-    public let fullChunksPerWorkItem: Int
-
-    /// Builds the BLAKE3 program for `device` (once per process; the build log is in the error if
-    /// it fails).
+    /// Builds the program of `kernel` for `device` (once per process; the build log is in the
+    /// error if it fails), so that the lane is ready for a run of that kernel.
     /// - Parameters:
-    ///   - fullChunksPerWorkItem: 1 or 8; nil chooses by device type (tests force each variant).
+    ///   - kernel: the kernel the lane will run (BLAKE3 by default); a run of another kernel
+    ///     builds that one's program when its worker starts.
     ///   - warnings: receives the one-line warning if the run falls back to the CPU.
-    public init(device: Device, fullChunksPerWorkItem: Int? = nil, depth: Int? = nil,
+    public init(device: Device, kernel: any ComputeKernel = BLAKE3Kernel(), depth: Int? = nil,
                 fallbackISA: CPUVectorISA = CPUVectorISA.active(environment: ProcessInfo.processInfo.environment),
                 warnings: @escaping (String) -> Void = { Diagnostics.line($0) }) throws {
         self.device = device
@@ -69,17 +70,18 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
         let wantedDepth = depth ?? (isGPU ? 3 : 2)
         precondition(wantedDepth >= 1, "at least one submission in flight")
         self.depth = isGPU ? wantedDepth : min(2, wantedDepth)
-        self.fullChunksPerWorkItem = try fullChunksPerWorkItem ?? (device.isGPUOrAccelerator ? 1 : 8)
-        precondition([1, 8].contains(self.fullChunksPerWorkItem), "fullChunksPerWorkItem must be 1 or 8")
-        entry = try ProgramCache.shared.entry(for: device, kernelSource: "blake3")
+        guard kernel.supports(device), let program = kernel.openCLProgram else {
+            throw KernelUnsupportedError(kernel: kernel.name, device: (try? device.name) ?? "device")
+        }
+        preparedProgram = program
+        entry = try ProgramCache.shared.entry(for: device, kernelSource: program.name, options: program.options)
         let name = (try? device.name) ?? "device"
         let platform = (try? device.platform.name) ?? "platform"
         deviceName = "opencl:\(name) (\(platform))"
         // Large enough to keep a GPU busy, never more than a quarter of one allocation.
         let wanted = (try device.isGPUOrAccelerator) ? 32 << 20 : 4 << 20
         let limit = Int(min(UInt64(Int.max), try device.maxMemAllocSize / 4))
-        preferredBatchBytes = max(BLAKE3Layout.maxSubtreeBytes,
-                                  min(wanted, limit) / BLAKE3Layout.maxSubtreeBytes * BLAKE3Layout.maxSubtreeBytes)
+        preferredBatchBytes = max(Piece.maxBytes, min(wanted, limit) / Piece.maxBytes * Piece.maxBytes)
         self.fallbackISA = fallbackISA
         self.warnings = warnings
     }
@@ -94,12 +96,14 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
         }
     }
 
+    public func supports(_ kernel: any ComputeKernel) -> Bool { kernel.supports(device) }
+
     public func runWorker(
-        index: Int, mode: BLAKE3Mode, batches: BoundedQueue<StagingBuffer>, deliver: (ComputedBatch) -> Void,
+        index: Int, kernel: any ComputeKernel, batches: BoundedQueue<StagingBuffer>, deliver: (ComputedBatch) -> Void,
         recycle: (StagingBuffer) -> Void, clock: StageClock
     ) throws {
-        var fallback: BLAKE3CPUExecutor?
-        var slots: [DeviceSlot] = []
+        var fallback: (any PieceExecutor)?
+        var slots: [any DevicePieceExecutor] = []
         var pending: [(slot: Int, group: [StagingBuffer], done: Event)] = []
         var nextSlot = 0
         // The device is busy while at least one submission is in flight; with several in flight
@@ -116,12 +120,12 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
         func computeOnCPU(_ group: [StagingBuffer]) {
             for batch in group {
                 let started = StageClock.now()
-                var records: [UInt32] = []
-                fallback!.run(subtrees: batch.subtrees, buffer: UnsafeRawPointer(batch.bytes), mode: mode, records: &records)
+                var partials: [UInt32] = []
+                fallback!.run(pieces: batch.pieces, bytes: UnsafeRawPointer(batch.bytes), partials: &partials)
                 clock.record(since: started, items: 1, bytes: UInt64(batch.used))
-                let subtrees = batch.subtrees
+                let pieces = batch.pieces
                 recycle(batch)
-                deliver(ComputedBatch(subtrees: subtrees, records: records))
+                deliver(ComputedBatch(pieces: pieces, partials: partials))
             }
         }
 
@@ -134,7 +138,7 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
             let next = leaving ? "the other lanes take the remaining batches"
                                : "fallback to the CPU SIMD backend (\(fallbackISA.rawValue)) for the remaining batches"
             warnings("sluice: warning: \(deviceName) failed (\(error)); \(next)")
-            fallback = BLAKE3CPUExecutor(isa: fallbackISA)
+            fallback = kernel.makeCPUExecutor(isa: fallbackISA)
             // A failed or hung device may still write into the slots' buffers and host records
             // later; they are kept alive for the rest of the process rather than freed under it.
             AbandonedDeviceState.keep(slots)
@@ -153,12 +157,12 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
                     throw OpenCLError(code: CL_OUT_OF_RESOURCES, function: "clWaitForEvents (simulated)")
                 }
                 try item.done.wait(timeout: batchDeadline)
-                let count = item.group.reduce(0) { $0 + $1.subtrees.count }
-                let records = slots[item.slot].takeRecords(count: count)
+                let count = item.group.reduce(0) { $0 + $1.pieces.count }
+                let partials = slots[item.slot].takePartials(pieces: count)
                 recordBusy(item.group)
-                let subtrees = item.group.flatMap(\.subtrees)
+                let pieces = item.group.flatMap(\.pieces)
                 for batch in item.group { recycle(batch) }
-                deliver(ComputedBatch(subtrees: subtrees, records: records))
+                deliver(ComputedBatch(pieces: pieces, partials: partials))
             } catch {
                 pending.insert(item, at: 0)
                 failOver(error)
@@ -190,8 +194,14 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
         }
 
         do {
+            guard kernel.supports(device), let program = kernel.openCLProgram else {
+                throw OpenCLError(code: CL_INVALID_KERNEL_NAME, function: "the \(kernel.name) kernel on this device")
+            }
+            // The program built at start, or (a run of another kernel) this kernel's, from the cache.
+            let kernelEntry = program == preparedProgram
+                ? entry : try ProgramCache.shared.entry(for: device, kernelSource: program.name, options: program.options)
             for _ in 0..<depth {
-                slots.append(try DeviceSlot(entry: entry, device: device, fullChunksPerWorkItem: fullChunksPerWorkItem))
+                slots.append(try kernel.makeDeviceExecutor(entry: kernelEntry, device: device))
             }
         } catch {
             failOver(error)
@@ -222,7 +232,7 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
                     throw OpenCLError(code: CL_OUT_OF_RESOURCES, function: "clEnqueueNDRangeKernel (simulated)")
                 }
                 busySinceSubmission = StageClock.now()
-                let done = try slots[nextSlot].submit(group, mode: mode)
+                let done = try slots[nextSlot].submit(group)
                 pending.append((nextSlot, group, done))
                 nextSlot = (nextSlot + 1) % depth
             } catch {
@@ -257,9 +267,9 @@ extension OpenCLBackend {
 /// in live memory.
 enum AbandonedDeviceState {
     private static let lock = NSLock()
-    nonisolated(unsafe) private static var slots: [DeviceSlot] = []
+    nonisolated(unsafe) private static var slots: [any DevicePieceExecutor] = []
 
-    static func keep(_ abandoned: [DeviceSlot]) {
+    static func keep(_ abandoned: [any DevicePieceExecutor]) {
         lock.lock()
         slots += abandoned
         lock.unlock()
@@ -282,4 +292,11 @@ final class PinnedStaging {
     deinit {
         if let event = try? buffer.unmap(mapping, on: queue) { try? event.wait(timeout: .seconds(10)) }
     }
+}
+
+/// A device that cannot run the run's kernel (no OpenCL implementation, or no float64).
+public struct KernelUnsupportedError: Error, CustomStringConvertible {
+    public var kernel: String
+    public var device: String
+    public var description: String { "\(device) cannot run the \(kernel) kernel" }
 }

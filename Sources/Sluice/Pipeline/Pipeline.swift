@@ -47,22 +47,29 @@ public final class Pipeline {
     /// Processes every file of the catalog. Throws only when results cannot be written or a
     /// lane fails as a whole; per-file problems are results.
     public func run() throws -> RunSummary {
+        try run(configuration.kernel)
+    }
+
+    /// The run, with the kernel's type known (the assembler is specialised for it).
+    private func run<Kernel: ComputeKernel>(_ kernel: Kernel) throws -> RunSummary {
         let started = StageClock.now()
         var summary = RunSummary()
 
         // The lanes that run from the start. With none ready, the starting ones are waited for.
         var ready: [ComputeBackend] = []
         var starting: [StartingLane] = []
+        var laneWarnings: [String] = []
         for lane in lanes {
             switch lane {
+            case .ready(let backend) where !backend.supports(kernel):
+                laneWarnings.append("sluice: warning: \(backend.deviceName) cannot run the \(kernel.name) kernel; it is left out")
             case .ready(let backend): ready.append(backend)
             case .starting(let lane): starting.append(lane)
             }
         }
-        var laneWarnings: [String] = []
         if ready.isEmpty {
             for lane in starting {
-                ready += lane.wait().backends
+                ready += lane.wait().backends.filter { $0.supports(kernel) }
                 laneWarnings += lane.takeWarnings()
             }
             starting = []
@@ -70,9 +77,9 @@ public final class Pipeline {
         }
         laneWarnings.forEach(Diagnostics.line)
         // The CPU kernels' first use happens here, on one thread (see `BLAKE3Warmup`): CPU lanes'
-        // instruction set, and the host's for the assembler and any CPU fallback.
-        for case let cpu as CPUBackend in ready { BLAKE3Warmup.run(isa: cpu.isa) }
-        BLAKE3Warmup.run(isa: CPUVectorISA.active(environment: ProcessInfo.processInfo.environment))
+        // instruction set, and the host's for the readers' streams, the assembler and any CPU fallback.
+        for case let cpu as CPUBackend in ready { kernel.warmUp(isa: cpu.isa) }
+        kernel.warmUp(isa: CPUVectorISA.active(environment: ProcessInfo.processInfo.environment))
 
         let stream = stream
         // Batches are the size the lanes that run from the start prefer; a CPU lane's small ones
@@ -120,10 +127,9 @@ public final class Pipeline {
         // Results travel in groups (one per assembler step: the files a batch or a group of
         // events finished, usually up to a few hundred): at most 64 groups, fewer for long
         // --length outputs (sized for 256 results of the output length per group).
-        let results = BoundedQueue<[FileResult]>(capacity: max(2, min(64, (64 << 20) / (256 * max(1, configuration.mode.outputLength)))))
+        let results = BoundedQueue<[FileResult]>(capacity: max(2, min(64, (64 << 20) / (256 * max(1, kernel.outputBytes)))))
         let readerStage = ReaderStage(stream: stream, pool: pool, strategy: configuration.readStrategy, threads: readers,
-                                      rangeBytes: rangeBytes, inPlaceThreshold: inPlaceThreshold,
-                                      mode: configuration.mode)
+                                      rangeBytes: rangeBytes, inPlaceThreshold: inPlaceThreshold, kernel: kernel)
         let writeClock = StageClock(name: "write", threads: 1)
         let failure = FirstError()
         let cancellation = cancellation
@@ -138,11 +144,10 @@ public final class Pipeline {
                                                 cancellation.cancel()
                                             }
                                         })
-        let assembler = Assembler(stream: stream, mode: configuration.mode) { results.push($0) }
+        let assembler = Assembler(stream: stream, kernel: kernel) { results.push($0) }
 
         // The results queue closes when both the assembler and the pump of listing problems are done.
         let resultsDone = StageCountdown(2) { results.close() }
-        let mode = configuration.mode
 
         var threads: [StageThread] = []
         let laneRecords = LaneRecords()
@@ -161,7 +166,7 @@ public final class Pipeline {
         // assembler's queue. A lane that fails on its own leaves when others remain.
         func work(_ backend: ComputeBackend, index: Int, clock: StageClock) {
             do {
-                try backend.runWorker(index: index, mode: mode, batches: batches,
+                try backend.runWorker(index: index, kernel: kernel, batches: batches,
                                       deliver: { assemblerInput.push(.batch($0)) },
                                       recycle: { pool.recycle($0) }, clock: clock)
             } catch {
@@ -190,8 +195,8 @@ public final class Pipeline {
                 let warnings = lane.takeWarnings()
                 warnings.forEach(Diagnostics.line)
                 laneRecords.addWarnings(warnings)
-                guard !outcome.backends.isEmpty, !batches.isFinished else { return }
-                let joined = outcome.backends
+                let joined = outcome.backends.filter { $0.supports(kernel) }
+                guard !joined.isEmpty, !batches.isFinished else { return }
                 if !joined.allSatisfy(\.isHostCPU) { readerStage.stopLending() }
                 for backend in joined { backend.setOtherLanesRemain(true) }
                 pool.raiseLimit(by: joined.reduce(0) { $0 + $1.buffersInFlight(bufferBytes: bufferBytes) })
@@ -244,7 +249,7 @@ public final class Pipeline {
                     failure.set(error)
                     cancellation.cancel()
                 }
-                progress.advance(files: 1, bytes: result.digest == nil ? 0 : result.size)
+                progress.advance(files: 1, bytes: result.succeeded ? result.size : 0)
             }
             writeClock.record(since: writeStarted, items: group.count)
             next = results.tryPop()
@@ -279,7 +284,7 @@ public final class Pipeline {
     }
 
     private func count(_ result: FileResult, in summary: inout RunSummary) {
-        if result.digest != nil {
+        if result.succeeded {
             summary.filesHashed += 1
             summary.bytes += result.size
         } else if let problem = result.problem {
@@ -296,9 +301,9 @@ public final class Pipeline {
     /// up to two million events ahead of the assembler).
     static let assemblerQueueCapacity = 256
 
-    /// `bytes` rounded up to whole BLAKE3 subtrees (at least one).
+    /// `bytes` rounded up to whole 64 KiB units (`Piece.maxBytes`, at least one).
     public static func roundedBatchBytes(_ bytes: Int) -> Int {
-        let unit = BLAKE3Layout.maxSubtreeBytes
+        let unit = Piece.maxBytes
         return max(unit, (bytes + unit - 1) / unit * unit)
     }
 }

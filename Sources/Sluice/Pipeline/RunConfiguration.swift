@@ -1,7 +1,7 @@
 /// Everything a run needs, decided before any file is read.
 public struct RunConfiguration: Sendable {
-    /// What to hash.
-    public var mode: BLAKE3Mode = .hash()
+    /// What to compute over every file.
+    public var kernel: any ComputeKernel = BLAKE3Kernel()
     /// Reader threads.
     public var readers: Int = 2
     /// Upper bound on staging memory in bytes; the pool never has fewer buffers than readers +

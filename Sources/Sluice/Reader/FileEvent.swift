@@ -4,12 +4,12 @@ public enum FileEvent: Sendable {
     /// `FileReader.readsToEnd`); sent before any of its batches, so the assembler cuts the file
     /// as the reader did.
     case measured(position: Int, size: UInt64)
-    /// The file was read to its end and passed the end-of-read checks (all its subtrees are in
+    /// The file was read to its end and passed the end-of-read checks (all its pieces are in
     /// batches), or it failed with `problem` (its partials, if any, are to be dropped). Sent
     /// exactly once per file that a reader took, after every range of it was read. `job` is the
     /// file as listed (the result carries its index and path).
     case ended(position: Int, job: FileJob, problem: FileProblem?)
-    /// A stream (`FileJob.isStream`) was read to its end and hashed by the reader: its length
-    /// and digest. Sent instead of `.ended`, and the stream has no batches.
-    case digested(position: Int, job: FileJob, size: UInt64, digest: [UInt8])
+    /// A stream (`FileJob.isStream`) was read to its end and computed by the reader: its length
+    /// and the kernel's output. Sent instead of `.ended`, and the stream has no batches.
+    case computed(position: Int, job: FileJob, size: UInt64, output: any KernelOutput)
 }

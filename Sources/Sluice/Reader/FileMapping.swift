@@ -12,8 +12,10 @@ import CSluice
 /// 5 GiB file mapped whole showed a 5 GiB RSS. Each copy therefore drops the whole pages it has
 /// read from this process's page tables (`MADV_DONTNEED`: the page cache keeps them, nothing is
 /// re-read); RSS then holds only the ranges being copied right now, whatever the file's size.
-/// That is safe because readers copy disjoint ranges whose ends are page-aligned (subtree
-/// boundaries, multiples of 64 KiB) except at the end of the file.
+/// That is safe because readers copy disjoint ranges; only pages wholly inside a copy are
+/// dropped. A copy's ends are page-aligned (multiples of 64 KiB) except at the end of the file
+/// and where frames (`UnitLayout`) cut pieces elsewhere: then the page at each end of a copy
+/// stays mapped until the mapping goes.
 ///
 /// If another process truncates the file, touching the vanished pages raises SIGBUS. A mapping
 /// is read in one of two ways (Sources/CSluice/sigbus_guard.c), neither of which lets SIGBUS

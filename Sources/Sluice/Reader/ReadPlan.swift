@@ -5,8 +5,8 @@ import Foundation
 /// reader busy instead of two.
 ///
 /// A file of at most `rangeBytes` is one task, read whole by one reader. A larger one is cut
-/// into ranges of `rangeBytes` (a multiple of `BLAKE3Layout.maxSubtreeBytes`, so each range is
-/// whole subtrees); its ranges are handed out one after another, so readers work on neighbouring
+/// into ranges of `rangeBytes` (a multiple of `Piece.maxBytes`, so each range is
+/// whole pieces); its ranges are handed out one after another, so readers work on neighbouring
 /// ranges of the same file and the kernel's read-ahead still sees one sequential stream.
 final class ReadPlan: @unchecked Sendable {
     /// One unit of reading.
@@ -32,7 +32,7 @@ final class ReadPlan: @unchecked Sendable {
     private var abandoned = false
 
     init(stream: CatalogStream, rangeBytes: Int) {
-        precondition(rangeBytes > 0 && rangeBytes % BLAKE3Layout.maxSubtreeBytes == 0)
+        precondition(rangeBytes > 0 && rangeBytes % Piece.maxBytes == 0)
         self.stream = stream
         self.rangeBytes = UInt64(rangeBytes)
     }

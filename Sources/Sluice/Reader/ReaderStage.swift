@@ -1,18 +1,19 @@
 import Foundation
 
-/// The reader stage: reads files into staging buffers, packing BLAKE3 subtrees of many files
-/// into one batch and spreading a large file over many batches and many readers.
+/// The reader stage: reads files into staging buffers, packing the pieces (the run's kernel's
+/// `PieceLayout`) of many files into one batch and spreading a large file over many batches and
+/// many readers.
 ///
 /// Reader threads take tasks from one `ReadPlan`: a small file whole, or one range of a large
 /// file (whose ranges other readers read at the same time through the same descriptor). A
-/// reader holds one buffer at a time: it packs as many subtrees as fit and reads them with one
+/// reader holds one buffer at a time: it packs as many pieces as fit and reads them with one
 /// call, hands the buffer to the compute queue when it is full, and takes a fresh one from the
 /// pool (waiting there when all are in flight: back-pressure). A file's problems end that file
 /// only.
 ///
 /// When every lane hashes on this CPU, files of at least `inPlaceThreshold` bytes are not copied:
 /// each range becomes a batch that borrows its bytes from the file's mapping (`LentRange`), and
-/// the SIMD kernels hash them where they lie.
+/// the CPU executors compute on them where they lie.
 public final class ReaderStage: @unchecked Sendable {
     private let pool: BufferPool
     private let strategy: ReadStrategy
@@ -22,6 +23,8 @@ public final class ReaderStage: @unchecked Sendable {
     private let initialInPlaceThreshold: UInt64?
     private let inPlaceLock = NSLock()
     private let streamReader: StreamReader
+    /// How the run's kernel cuts files into pieces.
+    private let layout: any PieceLayout
     private let plan: ReadPlan
     /// Bytes each reader thread read (each thread writes its own slot).
     private let threadBytes: UnsafeMutablePointer<UInt64>
@@ -32,7 +35,7 @@ public final class ReaderStage: @unchecked Sendable {
     /// 6 interleaved runs) thresholds of 1, 4 and 8 MiB and `pread` alone were within the
     /// machine's noise (0.86–1.09 CPU-s each); the gain is on huge files (docs/performance.md).
     nonisolated(unsafe) public static var inPlaceThreshold = UInt64(inPlaceRangeBytes)
-    /// The largest range of a file lent as one batch (a multiple of `BLAKE3Layout.maxSubtreeBytes`),
+    /// The largest range of a file lent as one batch (a multiple of `Piece.maxBytes`),
     /// unless `--batch-size` is given. Each loan costs a `madvise` to map the pages in and one to
     /// drop them (a TLB flush on every core); larger ranges mean fewer. Measured on the 2-core AMD
     /// EPYC (huge, hot cache, CPU seconds, min/median of 8 interleaved runs): 1 MiB 1.07/1.13,
@@ -48,13 +51,15 @@ public final class ReaderStage: @unchecked Sendable {
 
     /// - Parameters:
     ///   - rangeBytes: the largest piece of a file one reader reads before the next piece may go
-    ///     to another reader (a multiple of `BLAKE3Layout.maxSubtreeBytes`).
+    ///     to another reader (a multiple of `Piece.maxBytes`).
     ///   - inPlaceThreshold: files of at least this many bytes are hashed in place, from their
     ///     mapping; nil when a lane needs staged bytes (an OpenCL device's transfers).
-    ///   - mode: how streams (`FileJob.isStream`), hashed by the readers themselves, are hashed.
+    ///   - kernel: the run's kernel: how files are cut into pieces, and how streams
+    ///     (`FileJob.isStream`), computed by the readers themselves, are computed.
     public init(stream: CatalogStream, pool: BufferPool, strategy: ReadStrategy, threads: Int, rangeBytes: Int,
-                inPlaceThreshold: UInt64? = nil, mode: BLAKE3Mode = .hash()) {
-        streamReader = StreamReader(mode: mode, isa: CPUVectorISA.active(environment: ProcessInfo.processInfo.environment))
+                inPlaceThreshold: UInt64? = nil, kernel: any ComputeKernel = BLAKE3Kernel()) {
+        streamReader = StreamReader(kernel: kernel, isa: CPUVectorISA.active(environment: ProcessInfo.processInfo.environment))
+        layout = kernel.layout
         self.pool = pool
         self.strategy = strategy
         self.inPlaceThreshold = inPlaceThreshold
@@ -111,7 +116,7 @@ public final class ReaderStage: @unchecked Sendable {
         }) {
             outbox.note(.ended(position: file.position, job: file.job, problem: problem))
         }
-        if buffer.subtrees.isEmpty {
+        if buffer.pieces.isEmpty {
             pool.recycle(buffer)
         } else {
             queue.push(buffer)
@@ -119,7 +124,7 @@ public final class ReaderStage: @unchecked Sendable {
         outbox.flush()
     }
 
-    /// Reads a file that is one task: open, every subtree, end-of-read checks, `.ended`.
+    /// Reads a file that is one task: open, every piece, end-of-read checks, `.ended`.
     private func readWholeFile(_ job: FileJob, at position: Int, into buffer: inout StagingBuffer, batches: OutboxQueue,
                                events: (FileEvent) -> Void, isCancelled: () -> Bool) -> UInt64 {
         let started = StageClock.now()
@@ -136,8 +141,8 @@ public final class ReaderStage: @unchecked Sendable {
             return 0
         }
         if reader.size != job.size { events(.measured(position: position, size: reader.size)) }
-        var cursor = BLAKE3SubtreeCursor(fileSize: reader.size)
-        var (bytes, problem) = readSubtrees(&cursor, of: reader, job: job, position: position, into: &buffer, batches: batches,
+        var cursor = PieceCursor(layout: layout, fileSize: reader.size)
+        var (bytes, problem) = readPieces(&cursor, of: reader, job: job, position: position, into: &buffer, batches: batches,
                                             started: started, isCancelled: isCancelled, hasFailed: { false })
         if problem == nil {
             let finishing = StageClock.now()
@@ -150,14 +155,14 @@ public final class ReaderStage: @unchecked Sendable {
         return bytes
     }
 
-    /// Reads and hashes a stream (see `StreamReader`); its result is one `.digested` or `.ended` event.
+    /// Reads and computes a stream (see `StreamReader`); its result is one `.computed` or `.ended` event.
     private func readStream(_ job: FileJob, at position: Int, events: (FileEvent) -> Void,
                             isCancelled: () -> Bool) -> UInt64 {
         let started = StageClock.now()
-        switch streamReader.digest(of: job, isCancelled: isCancelled) {
-        case .success(let (size, digest)):
+        switch streamReader.compute(job, isCancelled: isCancelled) {
+        case .success(let (size, output)):
             clock.record(since: started, items: 1, bytes: size)
-            events(.digested(position: position, job: job, size: size, digest: digest))
+            events(.computed(position: position, job: job, size: size, output: output))
             return size
         case .failure(let problem):
             clock.record(since: started, items: 1)
@@ -179,7 +184,7 @@ public final class ReaderStage: @unchecked Sendable {
     /// Hands a partly filled buffer on now, and takes a fresh one: the files packed in it are
     /// not held back while this reader does something that may take long.
     private func sendPacked(_ buffer: inout StagingBuffer, to queue: OutboxQueue) {
-        guard !buffer.subtrees.isEmpty else { return }
+        guard !buffer.pieces.isEmpty else { return }
         queue.push(buffer)
         buffer = pool.take()
     }
@@ -221,19 +226,16 @@ public final class ReaderStage: @unchecked Sendable {
             }
             clock.record(since: started)
         } else if let reader {
-            var cursor: BLAKE3SubtreeCursor?
+            var cursor: PieceCursor?
             if !reader.readsToEnd {
-                // The one range of a whole file meant to be lent whose mapping was refused may be
-                // smaller than a subtree: a range cursor needs a file larger than one.
-                cursor = range == 0 ..< job.size ? BLAKE3SubtreeCursor(fileSize: job.size)
-                                                 : BLAKE3SubtreeCursor(fileSize: job.size, range: range)
+                cursor = PieceCursor(layout: layout, fileSize: job.size, range: range)
             } else if file.claimWholeFile() {
                 // Its listed size was not its length: one range reads the bytes found.
                 events(.measured(position: position, size: reader.size))
-                cursor = BLAKE3SubtreeCursor(fileSize: reader.size)
+                cursor = PieceCursor(layout: layout, fileSize: reader.size)
             }
             if var cursor {
-                let (read, problem) = readSubtrees(&cursor, of: reader, job: job, position: position, into: &buffer, batches: batches,
+                let (read, problem) = readPieces(&cursor, of: reader, job: job, position: position, into: &buffer, batches: batches,
                                                    started: started, isCancelled: isCancelled, hasFailed: { file.hasFailed })
                 bytes = read
                 if let problem { file.fail(problem) }
@@ -271,21 +273,20 @@ public final class ReaderStage: @unchecked Sendable {
         }
         let batch = StagingBuffer(borrowing: bytes, count: range.count,
                                   from: LentRange(file: file, reader: reader, range: range, clock: clock, send: send))
-        var cursor = range == 0 ..< reader.size ? BLAKE3SubtreeCursor(fileSize: reader.size)
-                                                : BLAKE3SubtreeCursor(fileSize: reader.size, range: range)
+        var cursor = PieceCursor(layout: layout, fileSize: reader.size, range: range)
         while let step = cursor.next() {
-            batch.subtrees.append(BLAKE3Subtree(
-                bufferOffset: Int(step.fileOffset - range.lowerBound), length: step.length, firstChunk: step.firstChunk,
-                fileIndex: file.position, isRootChunk: step.isRootChunk))
+            batch.pieces.append(Piece(
+                bufferOffset: Int(step.fileOffset - range.lowerBound), length: step.length, fileOffset: step.fileOffset,
+                fileIndex: file.position, isWholeFile: step.isWholeFile))
         }
         batch.used = range.count
         batches.push(batch)
         return true
     }
 
-    /// Packs the subtrees `cursor` yields into buffers and reads them, pushing each full buffer.
+    /// Packs the pieces `cursor` yields into buffers and reads them, pushing each full buffer.
     /// Returns the bytes read and the problem that stopped the read, if any.
-    private func readSubtrees(_ cursor: inout BLAKE3SubtreeCursor, of reader: FileReader, job: FileJob, position: Int,
+    private func readPieces(_ cursor: inout PieceCursor, of reader: FileReader, job: FileJob, position: Int,
                               into buffer: inout StagingBuffer, batches: OutboxQueue, started: UInt64,
                               isCancelled: () -> Bool, hasFailed: () -> Bool) -> (UInt64, FileProblem?) {
         var started = started
@@ -310,15 +311,15 @@ public final class ReaderStage: @unchecked Sendable {
                 buffer = pool.take()
                 started = StageClock.now()
             }
-            // Pack every following subtree of this file that fits, then read them with one call.
+            // Pack every following piece of this file that fits, then read them with one call.
             let runOffset = buffer.used
             var runLength = 0
             var runCount = 0
-            var step: BLAKE3SubtreeCursor.Step? = first
+            var step: PieceCursor.Step? = first
             while let next = step, runLength + next.length <= buffer.remaining {
-                buffer.subtrees.append(BLAKE3Subtree(
-                    bufferOffset: runOffset + runLength, length: next.length, firstChunk: next.firstChunk,
-                    fileIndex: position, isRootChunk: next.isRootChunk))
+                buffer.pieces.append(Piece(
+                    bufferOffset: runOffset + runLength, length: next.length, fileOffset: next.fileOffset,
+                    fileIndex: position, isWholeFile: next.isWholeFile))
                 runLength += next.length
                 runCount += 1
                 step = cursor.next()
@@ -333,7 +334,7 @@ public final class ReaderStage: @unchecked Sendable {
             } catch {
                 // This run never reaches a backend; partials already shipped are dropped by
                 // the assembler when it sees the problem.
-                buffer.subtrees.removeLast(runCount)
+                buffer.pieces.removeLast(runCount)
                 problem = error
             }
         }

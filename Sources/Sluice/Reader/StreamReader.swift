@@ -5,21 +5,21 @@ import Darwin
 #endif
 
 /// Reads a stream job (standard input, a FIFO, a character device; `FileJob.isStream`) to its
-/// end and hashes it on the way, on the reader's thread.
+/// end and computes the run's kernel on the way, on the reader's thread.
 ///
-/// A stream cannot be cut into batches like a file: its length, and so the shape of its BLAKE3
-/// tree, is known only at its end, and it can be read only once. So it is hashed as it is read,
-/// by a `BLAKE3StreamHasher` (the SIMD kernels of this CPU, in bounded memory), whatever the
-/// lanes of the run.
+/// A stream cannot be cut into batches like a file: its length (for BLAKE3, the shape of its
+/// tree) is known only at its end, and it can be read only once. So it is computed as it is
+/// read, by the kernel's `StreamComputation` (the SIMD kernels of this CPU, in bounded memory),
+/// whatever the lanes of the run.
 struct StreamReader {
     /// Bytes per `read`.
     static let chunkBytes = 1 << 20
 
-    let mode: BLAKE3Mode
+    let kernel: any ComputeKernel
     let isa: CPUVectorISA
 
-    /// The stream's length and digest, or the problem that stopped it.
-    func digest(of job: FileJob, isCancelled: () -> Bool) -> Result<(size: UInt64, digest: [UInt8]), FileProblem> {
+    /// The stream's length and output, or the problem that stopped it.
+    func compute(_ job: FileJob, isCancelled: () -> Bool) -> Result<(size: UInt64, output: any KernelOutput), FileProblem> {
         let isStandardInput = job.path == FileJob.standardInputPath
         let fd: Int32
         if isStandardInput {
@@ -38,8 +38,7 @@ struct StreamReader {
         }
         defer { if !isStandardInput { SystemCall.close(fd) } }
 
-        var hasher = BLAKE3StreamHasher(mode: mode, isa: isa)
-        defer { hasher.deallocate() }
+        let computation = kernel.makeStreamComputation(isa: isa)
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: Self.chunkBytes, alignment: 64)
         defer { buffer.deallocate() }
         while true {
@@ -48,9 +47,9 @@ struct StreamReader {
             }
             let count = read(fd, buffer, Self.chunkBytes)
             if count > 0 {
-                hasher.update(UnsafeRawBufferPointer(start: buffer, count: count))
+                computation.consume(UnsafeRawBufferPointer(start: buffer, count: count))
             } else if count == 0 {
-                return .success((hasher.count, hasher.finalize()))
+                return .success((computation.count, computation.finish()))
             } else if errno == EAGAIN {
                 // A descriptor left non-blocking by whoever passed it: wait until it is readable.
                 var request = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)

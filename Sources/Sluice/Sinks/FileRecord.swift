@@ -13,26 +13,95 @@ public struct FileRecord: Codable, Sendable, Equatable {
     public var path: String
     /// The path's exact bytes in base64, only when they are not UTF-8.
     public var pathBase64: String?
-    /// Bytes hashed; for a failed file its size as listed. Absent when not known (a problem
-    /// found while listing, before the file's size was read).
+    /// Bytes computed over; for a failed file its size as listed. Absent when not known (a
+    /// problem found while listing, before the file's size was read).
     public var size: UInt64?
-    /// The kernel (`blake3`).
+    /// The kernel (`blake3`, `histogram`, `entropy`, `stats`).
     public var kernel: String
-    /// The BLAKE3 function: `hash`, `keyed` or `derive-key`.
-    public var mode: String
-    /// Output bytes per digest (`--length`).
-    public var length: Int
     /// The lanes as known when the run started, joined by `+`.
     public var device: String
-    /// `ok`, or why there is no digest: `error`, `changed`, `vanished`, `skipped`.
+    /// `ok`, or why there is no output: `error`, `changed`, `vanished`, `skipped`.
     public var status: String
-    /// The digest in lowercase hex, when `status` is `ok`.
-    public var digest: String?
     /// What went wrong, when `status` is not `ok`.
     public var error: String?
+    /// The kernel's fields, sorted by key: its parameters (BLAKE3's `mode` and `length`, on every
+    /// line) and, when `status` is `ok`, its output (`digest`; figures). docs/kernels.md lists
+    /// them per kernel.
+    public var members: [JSONMember]
 
-    enum CodingKeys: String, CodingKey {
-        case schema, path, pathBase64 = "path_base64", size, kernel, mode, length, device, status, digest, error
+    /// A kernel field's value.
+    public subscript(member key: String) -> JSONValue? { members.first { $0.key == key }?.value }
+    /// BLAKE3's function: `hash`, `keyed` or `derive-key`.
+    public var mode: String? { if case .string(let mode)? = self[member: "mode"] { mode } else { nil } }
+    /// BLAKE3's output bytes per digest (`--length`).
+    public var length: Int? { if case .integer(let length)? = self[member: "length"] { Int(length) } else { nil } }
+    /// The digest in lowercase hex, when the kernel computes one and `status` is `ok`.
+    public var digest: String? { if case .string(let digest)? = self[member: "digest"] { digest } else { nil } }
+
+    /// The record's own keys; a kernel's members use other names.
+    static let ownKeys: Set<String> = ["schema", "path", "path_base64", "size", "kernel", "device", "status", "error"]
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(schema, forKey: Key("schema"))
+        try container.encode(path, forKey: Key("path"))
+        try container.encodeIfPresent(pathBase64, forKey: Key("path_base64"))
+        try container.encodeIfPresent(size, forKey: Key("size"))
+        try container.encode(kernel, forKey: Key("kernel"))
+        try container.encode(device, forKey: Key("device"))
+        try container.encode(status, forKey: Key("status"))
+        try container.encodeIfPresent(error, forKey: Key("error"))
+        for member in members {
+            let key = Key(member.key)
+            switch member.value {
+            case .string(let text): try container.encode(text, forKey: key)
+            case .integer(let value): try container.encode(value, forKey: key)
+            case .unsigned(let value): try container.encode(value, forKey: key)
+            case .number(let value) where value.isNaN: try container.encode("nan", forKey: key)
+            case .number(let value) where value.isInfinite: try container.encode(value < 0 ? "-inf" : "inf", forKey: key)
+            case .number(let value): try container.encode(value, forKey: key)
+            case .unsignedArray(let values): try container.encode(values, forKey: key)
+            case .null: try container.encodeNil(forKey: key)
+            }
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        schema = try container.decode(Int.self, forKey: Key("schema"))
+        path = try container.decode(String.self, forKey: Key("path"))
+        pathBase64 = try container.decodeIfPresent(String.self, forKey: Key("path_base64"))
+        size = try container.decodeIfPresent(UInt64.self, forKey: Key("size"))
+        kernel = try container.decode(String.self, forKey: Key("kernel"))
+        device = try container.decode(String.self, forKey: Key("device"))
+        status = try container.decode(String.self, forKey: Key("status"))
+        error = try container.decodeIfPresent(String.self, forKey: Key("error"))
+        members = []
+        for key in container.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) where !Self.ownKeys.contains(key.stringValue) {
+            let value: JSONValue
+            if try container.decodeNil(forKey: key) {
+                value = .null
+            } else if let text = try? container.decode(String.self, forKey: key) {
+                value = .string(text)
+            } else if let number = try? container.decode(Int64.self, forKey: key) {
+                value = .integer(number)
+            } else if let number = try? container.decode(UInt64.self, forKey: key) {
+                value = .unsigned(number)
+            } else if let number = try? container.decode(Double.self, forKey: key) {
+                value = .number(number)
+            } else {
+                value = .unsignedArray(try container.decode([UInt64].self, forKey: key))
+            }
+            members.append(JSONMember(key.stringValue, value))
+        }
     }
 
     /// The encoder whose output is the schema's: keys sorted (the same line for the same
@@ -43,40 +112,32 @@ public struct FileRecord: Codable, Sendable, Equatable {
         return encoder
     }()
 
-    /// The record as one JSON line, newline included: byte for byte what `encoder` writes
-    /// (tested), built on bytes. `JSONEncoder`, and String concatenation after it, cost about
+    /// The record as one JSON line, newline included: byte for byte what `encoder` writes for
+    /// the record's own fields and BLAKE3's (tested), built on bytes; kernels' float64 figures
+    /// are Swift's shortest round-trip text. `JSONEncoder`, and String concatenation after it, cost about
     /// 8 µs a record, more than hashing a 4 KiB file: 20 000 files of 4 KiB took 0.28–0.36 s of
     /// user time in JSONL against 0.14–0.16 s in b3sum format; on bytes, 0.23–0.25 s against
     /// 0.19–0.21 s in the same runs. Keys in sorted order.
     public func jsonLine() -> [UInt8] {
         var line: [UInt8] = []
-        line.reserveCapacity(160 + path.utf8.count + (digest?.utf8.count ?? 0) + (error?.utf8.count ?? 0))
-        func key(_ name: StaticString, first: Bool = false) {
-            line.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
-            line.append(UInt8(ascii: "\""))
-            line.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-            line.append(UInt8(ascii: "\""))
+        line.reserveCapacity(160 + path.utf8.count + (error?.utf8.count ?? 0) + members.count * 24)
+        var fields: [JSONMember] = [
+            JSONMember("device", .string(device)), JSONMember("kernel", .string(kernel)),
+            JSONMember("path", .string(path)), JSONMember("schema", .integer(Int64(schema))),
+            JSONMember("status", .string(status)),
+        ]
+        if let error { fields.append(JSONMember("error", .string(error))) }
+        if let pathBase64 { fields.append(JSONMember("path_base64", .string(pathBase64))) }
+        if let size { fields.append(JSONMember("size", .unsigned(size))) }
+        fields += members
+        // JSONEncoder's `.sortedKeys` order (the keys are ASCII: plain byte order).
+        fields.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        for (index, field) in fields.enumerated() {
+            line.append(index == 0 ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            Self.appendQuoted(field.key, to: &line)
             line.append(UInt8(ascii: ":"))
+            field.value.append(to: &line)
         }
-        func string(_ name: StaticString, _ value: String, first: Bool = false) {
-            key(name, first: first)
-            Self.appendQuoted(value, to: &line)
-        }
-        func number<N: BinaryInteger>(_ name: StaticString, _ value: N) {
-            key(name)
-            line.append(contentsOf: String(value).utf8)
-        }
-        string("device", device, first: true)
-        if let digest { string("digest", digest) }
-        if let error { string("error", error) }
-        string("kernel", kernel)
-        number("length", length)
-        string("mode", mode)
-        string("path", path)
-        if let pathBase64 { string("path_base64", pathBase64) }
-        number("schema", schema)
-        if let size { number("size", size) }
-        string("status", status)
         line.append(UInt8(ascii: "}"))
         line.append(UInt8(ascii: "\n"))
         return line
@@ -102,18 +163,16 @@ public struct FileRecord: Codable, Sendable, Equatable {
         line.append(UInt8(ascii: "\""))
     }
 
-    /// The record of `result`.
-    public init(_ result: FileResult, kernel: String, mode: BLAKE3Mode, device: String) {
+    /// The record of `result`, computed by `kernel`.
+    public init(_ result: FileResult, kernel: any ComputeKernel, device: String) {
         schema = Self.schemaVersion
         path = result.path.description
         pathBase64 = result.path.isValidUTF8 ? nil : Data(result.path.bytes).base64EncodedString()
         size = result.index < 0 ? nil : result.size
-        self.kernel = kernel
-        self.mode = mode.name
-        length = mode.outputLength
+        self.kernel = kernel.name
         self.device = device
         status = result.problem?.kind.rawValue ?? "ok"
-        digest = result.hexDigest
         error = result.problem?.message
+        members = (kernel.runMembers + (result.output?.members ?? [])).sorted { $0.key < $1.key }
     }
 }

@@ -10,7 +10,7 @@ public protocol BatchLender: AnyObject, Sendable {
 }
 
 /// A fixed-size host buffer that carries one batch from the reader to a backend, and the
-/// descriptor table of the subtrees packed into it. Buffers come from a `BufferPool` and go
+/// descriptor table of the pieces packed into it. Buffers come from a `BufferPool` and go
 /// back to it: they are the only large allocations of a run.
 ///
 /// A batch may also borrow its bytes instead (`lender` set): a range of a file's mapping, hashed
@@ -22,8 +22,8 @@ public final class StagingBuffer: @unchecked Sendable {
     public let capacity: Int
     /// Bytes filled so far.
     public var used = 0
-    /// The subtrees packed into this batch, in buffer order.
-    public var subtrees: [BLAKE3Subtree] = []
+    /// The pieces packed into this batch, in buffer order.
+    public var pieces: [Piece] = []
     /// Backend-specific storage that belongs to this buffer (e.g. an OpenCL pinned buffer that
     /// `bytes` points into); released with it.
     public let owner: AnyObject?
@@ -54,7 +54,7 @@ public final class StagingBuffer: @unchecked Sendable {
     }
 
     /// A batch of `count` bytes at `bytes` that belong to `lender` (read only, valid until
-    /// `lender.giveBack()`); the caller appends its subtrees and sets `used`.
+    /// `lender.giveBack()`); the caller appends its pieces and sets `used`.
     public init(borrowing bytes: UnsafeRawPointer, count: Int, from lender: BatchLender) {
         self.bytes = UnsafeMutableRawPointer(mutating: bytes)
         capacity = count
@@ -78,6 +78,6 @@ public final class StagingBuffer: @unchecked Sendable {
     /// Empties the buffer for reuse, keeping the table's storage.
     public func reset() {
         used = 0
-        subtrees.removeAll(keepingCapacity: true)
+        pieces.removeAll(keepingCapacity: true)
     }
 }

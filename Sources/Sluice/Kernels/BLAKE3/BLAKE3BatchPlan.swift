@@ -38,7 +38,7 @@ public struct BLAKE3BatchPlan: Sendable {
     public init() {}
 
     /// Rebuilds the tables for `subtrees`, reusing their storage.
-    public mutating func rebuild(for subtrees: [BLAKE3Subtree]) {
+    public mutating func rebuild(for subtrees: [Piece]) {
         fullChunkOffsets.removeAll(keepingCapacity: true)
         fullChunkCounters.removeAll(keepingCapacity: true)
         fullChunkSlots.removeAll(keepingCapacity: true)

@@ -16,7 +16,7 @@ public struct BLAKE3CPUExecutor {
 
     /// Computes the partial record of every subtree (see `BLAKE3PartialRecords`) into `records`.
     public mutating func run(
-        subtrees: [BLAKE3Subtree], buffer: UnsafeRawPointer, mode: BLAKE3Mode, records: inout [UInt32]
+        pieces subtrees: [Piece], buffer: UnsafeRawPointer, mode: BLAKE3Mode, records: inout [UInt32]
     ) {
         plan.rebuild(for: subtrees)
         if chainingValues.count < plan.slotCount * 8 {

@@ -7,26 +7,13 @@ import SIMDKernels
 /// left child over the largest power of two smaller than `n`. The top node is compressed with
 /// ROOT, once per 64 output bytes.
 public struct BLAKE3FileAssembly: Sendable {
-    /// The file's size in bytes.
-    public let fileSize: UInt64
-    /// How many subtrees the file was cut into.
-    public let expectedSubtrees: Int
     private var subtrees: [(firstChunk: UInt64, chunks: UInt64, chainingValue: SIMD8<UInt32>)] = []
     private var rootChunk: [UInt32]?
 
-    public init(fileSize: UInt64) {
-        self.fileSize = fileSize
-        self.expectedSubtrees = BLAKE3Layout.subtreeCount(fileSize: fileSize)
-    }
-
-    /// Whether every subtree has arrived.
-    public var isComplete: Bool { receivedSubtrees == expectedSubtrees }
-
-    /// Subtrees received so far.
-    public var receivedSubtrees: Int { subtrees.count + (rootChunk == nil ? 0 : 1) }
+    public init() {}
 
     /// Records a subtree's partial (`BLAKE3PartialRecords.stride` words at `record`).
-    public mutating func add(_ subtree: BLAKE3Subtree, record: UnsafePointer<UInt32>) {
+    public mutating func add(_ subtree: Piece, record: UnsafePointer<UInt32>) {
         if subtree.isRootChunk {
             rootChunk = Array(UnsafeBufferPointer(start: record, count: BLAKE3PartialRecords.stride))
             return
@@ -36,9 +23,8 @@ public struct BLAKE3FileAssembly: Sendable {
         subtrees.append((subtree.firstChunk, UInt64(subtree.chunkCount), cv))
     }
 
-    /// The digest: `mode.outputLength` bytes.
-    public mutating func finalize(mode: BLAKE3Mode) -> [UInt8] {
-        precondition(isComplete, "finalize before all subtrees arrived")
+    /// The digest of the file of `fileSize` bytes whose every subtree was added: `mode.outputLength` bytes.
+    public mutating func finalize(fileSize: UInt64, mode: BLAKE3Mode) -> [UInt8] {
         let flags = mode.flags.rawValue
         var block = [UInt32](repeating: 0, count: 16)
         var chainingValue = mode.keyWords

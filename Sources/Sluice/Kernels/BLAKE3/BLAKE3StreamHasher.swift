@@ -20,7 +20,7 @@ public struct BLAKE3StreamHasher {
     private var stack: [SIMD8<UInt32>] = []
     /// Full subtrees hashed so far.
     private var subtreesHashed: UInt64 = 0
-    private var subtrees: [BLAKE3Subtree] = []
+    private var subtrees: [Piece] = []
     private var records: [UInt32] = []
     /// Bytes taken so far.
     public private(set) var count: UInt64 = 0
@@ -57,11 +57,11 @@ public struct BLAKE3StreamHasher {
         guard ready > 0 else { return }
         subtrees.removeAll(keepingCapacity: true)
         for index in 0..<ready {
-            subtrees.append(BLAKE3Subtree(bufferOffset: index * unit, length: unit,
-                                          firstChunk: (subtreesHashed + UInt64(index)) * UInt64(BLAKE3Layout.maxSubtreeChunks),
-                                          fileIndex: 0, isRootChunk: false))
+            subtrees.append(Piece(bufferOffset: index * unit, length: unit,
+                                  fileOffset: (subtreesHashed + UInt64(index)) * UInt64(unit),
+                                  fileIndex: 0, isWholeFile: false))
         }
-        executor.run(subtrees: subtrees, buffer: UnsafeRawPointer(pending), mode: mode, records: &records)
+        executor.run(pieces: subtrees, buffer: UnsafeRawPointer(pending), mode: mode, records: &records)
         for index in 0..<ready { push(chainingValue(of: index)) }
         let kept = pendingCount - ready * unit
         pending.copyMemory(from: pending + ready * unit, byteCount: kept)
@@ -107,11 +107,11 @@ public struct BLAKE3StreamHasher {
         while chunk < total {
             let chunks = BLAKE3Layout.subtreeChunks(startingAt: chunk, totalChunks: total)
             let offset = Int((chunk - first) * chunkLength)
-            subtrees.append(BLAKE3Subtree(bufferOffset: offset, length: min(Int(chunks * chunkLength), pendingCount - offset),
-                                          firstChunk: chunk, fileIndex: 0, isRootChunk: false))
+            subtrees.append(Piece(bufferOffset: offset, length: min(Int(chunks * chunkLength), pendingCount - offset),
+                                  fileOffset: chunk * chunkLength, fileIndex: 0, isWholeFile: false))
             chunk += chunks
         }
-        executor.run(subtrees: subtrees, buffer: UnsafeRawPointer(pending), mode: mode, records: &records)
+        executor.run(pieces: subtrees, buffer: UnsafeRawPointer(pending), mode: mode, records: &records)
         stack += subtrees.indices.map { chainingValue(of: $0) }
         var right = stack.removeLast()
         let flags = mode.flags.rawValue

@@ -1,9 +1,9 @@
 import COpenCL
 
-/// One batch's worth of device state for the OpenCL backend: a command queue, the device
-/// buffers, the kernels, and the host copies of the plan's tables (which must stay untouched
-/// until the non-blocking writes that read them complete).
-final class DeviceSlot {
+/// BLAKE3 on an OpenCL device (`Kernels/blake3.cl`), one submission slot: a command queue,
+/// the device buffers, the kernels, and the host copies of the plan's tables (which must stay
+/// untouched until the non-blocking writes that read them complete).
+final class BLAKE3DeviceExecutor: DevicePieceExecutor {
     private let queue: CommandQueue
     private let context: Context
     private let fullChunksKernel: Kernel
@@ -17,6 +17,7 @@ final class DeviceSlot {
     private let parentsKernel: Kernel
     private let gatherKernel: Kernel
     private var plan = BLAKE3BatchPlan()
+    private let mode: BLAKE3Mode
 
     // Host tables.
     private var offsets: [UInt32] = []
@@ -40,7 +41,8 @@ final class DeviceSlot {
     private var cvsOdd: Buffer?
     private var recordsBuffer: Buffer?
 
-    init(entry: ProgramCache.Entry, device: Device, fullChunksPerWorkItem: Int) throws {
+    init(entry: ProgramCache.Entry, device: Device, fullChunksPerWorkItem: Int, mode: BLAKE3Mode) throws {
+        self.mode = mode
         context = entry.context
         queue = try CommandQueue(context: entry.context, device: device)
         self.fullChunksPerWorkItem = fullChunksPerWorkItem
@@ -52,26 +54,20 @@ final class DeviceSlot {
         gatherKernel = try Kernel(program: entry.program, name: "blake3_gather")
     }
 
-    /// Enqueues upload, kernels and read-back of `batch`; the returned event completes when its
-    /// records are on the host (`takeRecords`).
-    func submit(_ batch: StagingBuffer, mode: BLAKE3Mode) throws -> Event {
-        try submit([batch], mode: mode)
-    }
-
     /// Enqueues one submission for several staging buffers: each is uploaded at its own place
     /// in the device's data buffer (64-byte aligned), the subtree tables are joined with their
     /// offsets moved there, and the kernels run once over all of them. The records come back in
-    /// the order of the buffers' subtrees (`takeRecords`, with the total subtree count).
-    func submit(_ batches: [StagingBuffer], mode: BLAKE3Mode) throws -> Event {
-        var subtrees: [BLAKE3Subtree] = []
+    /// the order of the buffers' subtrees (`takePartials`, with the total subtree count).
+    func submit(_ batches: [StagingBuffer]) throws -> Event {
+        var subtrees: [Piece] = []
         var bases: [Int] = []
         var total = 0
         for batch in batches {
             bases.append(total)
             if total == 0 {
-                subtrees += batch.subtrees
+                subtrees += batch.pieces
             } else {
-                subtrees += batch.subtrees.map { subtree in
+                subtrees += batch.pieces.map { subtree in
                     var moved = subtree
                     moved.bufferOffset += bases.last!
                     return moved
@@ -177,12 +173,12 @@ final class DeviceSlot {
     }
 
     /// The records of the last completed batch.
-    func takeRecords(count subtrees: Int) -> [UInt32] {
+    func takePartials(pieces subtrees: Int) -> [UInt32] {
         Array(records[0..<(subtrees * BLAKE3PartialRecords.stride)])
     }
 
     /// One table of all chunks, whatever their kind, as blake3_chunks reads it.
-    private func buildChunkTable(_ subtrees: [BLAKE3Subtree]) {
+    private func buildChunkTable(_ subtrees: [Piece]) {
         offsets.removeAll(keepingCapacity: true)
         lengths.removeAll(keepingCapacity: true)
         counters.removeAll(keepingCapacity: true)

@@ -1,32 +1,31 @@
-/// One unit of BLAKE3 work in a batch: an aligned power-of-two run of chunks of one file, or a
-/// whole single-chunk file.
+/// A piece as BLAKE3 sees it: an aligned power-of-two run of chunks of one file (a *subtree*),
+/// or a whole single-chunk file.
 ///
 /// The tree over a file of `n` chunks is left-balanced, so every run of `2^k` chunks starting at
 /// a multiple of `2^k` is a node of it, except the root. A subtree's partial is that node's
 /// chaining value; the host merges partials into the root (see `BLAKE3FileAssembly`). A file of at
 /// most one chunk is its own root: its partial is the state before the last compression.
-public struct BLAKE3Subtree: Sendable, Hashable {
-    /// Where its bytes start in the staging buffer.
-    public var bufferOffset: Int
-    /// Its length in bytes (its last chunk may be short only if it is the file's last).
-    public var length: Int
+extension Piece {
     /// Index of its first chunk in the file.
-    public var firstChunk: UInt64
-    /// The file it belongs to (a `FileJob.index`).
-    public var fileIndex: Int
-    /// Whether it is a whole file of 1…1024 bytes (then the root is its only chunk).
-    public var isRootChunk: Bool
-
-    public init(bufferOffset: Int, length: Int, firstChunk: UInt64, fileIndex: Int, isRootChunk: Bool) {
-        self.bufferOffset = bufferOffset
-        self.length = length
-        self.firstChunk = firstChunk
-        self.fileIndex = fileIndex
-        self.isRootChunk = isRootChunk
-    }
-
+    public var firstChunk: UInt64 { fileOffset / UInt64(BLAKE3Reference.chunkLength) }
+    /// Whether it is a whole file of 0…1024 bytes (then the root is its only chunk): under
+    /// `BLAKE3PieceLayout`, only such a file is one piece.
+    public var isRootChunk: Bool { isWholeFile }
     /// Number of chunks it covers (1 for an empty root chunk).
     public var chunkCount: Int { max(1, (length + BLAKE3Reference.chunkLength - 1) / BLAKE3Reference.chunkLength) }
+}
+
+/// BLAKE3's pieces: the subtrees of `BLAKE3Layout`.
+public struct BLAKE3PieceLayout: PieceLayout {
+    public init() {}
+
+    public func pieceLength(at offset: UInt64, fileSize: UInt64) -> Int {
+        let chunkLength = UInt64(BLAKE3Reference.chunkLength)
+        let total = BLAKE3Layout.chunkCount(fileSize: fileSize)
+        if total == 1 { return Int(fileSize) }
+        let chunks = BLAKE3Layout.subtreeChunks(startingAt: offset / chunkLength, totalChunks: total)
+        return Int(min(chunks * chunkLength, fileSize - offset))
+    }
 }
 
 /// How a file is cut into subtrees.

@@ -1,0 +1,82 @@
+/// What a kernel computed for one file: a digest, or figures (and figures per frame).
+///
+/// Sinks render it without knowing the kernel: the b3sum format writes `digest`, JSONL writes
+/// `members` on the file's line and one line per frame.
+public protocol KernelOutput: Sendable {
+    /// The file's digest, for kernels that compute one (b3sum lines, `check`); nil otherwise.
+    var digest: [UInt8]? { get }
+    /// The file's figures as JSONL members, in the order given (the line sorts its keys).
+    var members: [JSONMember] { get }
+    /// Figures per frame, in file order; empty when the run has no frames.
+    var frames: [FrameOutput] { get }
+}
+
+extension KernelOutput {
+    public var digest: [UInt8]? { nil }
+    public var frames: [FrameOutput] { [] }
+}
+
+/// The figures of one frame of a file: consecutive bytes `offset ..< offset + length`.
+public struct FrameOutput: Sendable, Equatable {
+    /// The frame's number in its file, from 0.
+    public var index: Int
+    public var offset: UInt64
+    public var length: UInt64
+    public var members: [JSONMember]
+
+    public init(index: Int, offset: UInt64, length: UInt64, members: [JSONMember]) {
+        self.index = index
+        self.offset = offset
+        self.length = length
+        self.members = members
+    }
+}
+
+/// One field of a JSONL line.
+public struct JSONMember: Sendable, Equatable {
+    public var key: String
+    public var value: JSONValue
+
+    public init(_ key: String, _ value: JSONValue) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// A JSON value a kernel writes.
+public enum JSONValue: Sendable, Equatable {
+    case string(String)
+    case integer(Int64)
+    case unsigned(UInt64)
+    /// A float64. JSON has no infinities or NaN: those are written as the strings `"inf"`,
+    /// `"-inf"` and `"nan"` (what Python's `float()` and numpy read back).
+    case number(Double)
+    case unsignedArray([UInt64])
+    case null
+
+    /// Appends the value's JSON text.
+    func append(to line: inout [UInt8]) {
+        switch self {
+        case .string(let text): FileRecord.appendQuoted(text, to: &line)
+        case .integer(let value): line += String(value).utf8
+        case .unsigned(let value): line += String(value).utf8
+        case .number(let value):
+            if value.isNaN {
+                line += "\"nan\"".utf8
+            } else if value.isInfinite {
+                line += (value < 0 ? "\"-inf\"" : "\"inf\"").utf8
+            } else {
+                // Shortest text that reads back as the same float64 ("0.1", "3.0", "1e-05").
+                line += String(value).utf8
+            }
+        case .unsignedArray(let values):
+            line.append(UInt8(ascii: "["))
+            for (index, value) in values.enumerated() {
+                if index > 0 { line.append(UInt8(ascii: ",")) }
+                line += String(value).utf8
+            }
+            line.append(UInt8(ascii: "]"))
+        case .null: line += "null".utf8
+        }
+    }
+}
