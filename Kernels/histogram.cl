@@ -48,3 +48,61 @@ __kernel void histogram(__global const uint *words,
         }
     }
 }
+
+// Byte histogram per piece, for the histogram and entropy kernels of `sluice run`
+// (Sources/Sluice/Kernels/Histogram/BytePiecePartial.swift says what each of the 260 words of a
+// piece's partial holds). One work-group per piece (PieceTableDeviceExecutor's contract): the
+// work-items count the piece's bytes in a local table and sum the products of adjacent bytes,
+// which are then reduced in local memory. `group_size` work-items: a power of two up to 256.
+#define PARTIAL_WORDS 260
+
+__kernel void histogram_pieces(__global const uchar *data,
+                               __global const uint *offsets,
+                               __global const uint *lengths,
+                               const uint count,
+                               __global uint *partials)
+{
+    __local uint local_counts[BINS];
+    __local ulong local_products[256];
+    const uint piece = get_group_id(0);
+    const uint lid = get_local_id(0);
+    const uint group_size = get_local_size(0);
+    if (piece >= count) {
+        return;
+    }
+    for (uint bin = lid; bin < BINS; bin += group_size) {
+        local_counts[bin] = 0;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+
+    __global const uchar *bytes = data + offsets[piece];
+    const uint length = lengths[piece];
+    ulong products = 0;
+    for (uint i = lid; i < length; i += group_size) {
+        const uint byte = bytes[i];
+        atomic_inc(&local_counts[byte]);
+        if (i + 1 < length) {
+            products += (ulong)(byte * (uint)bytes[i + 1]);
+        }
+    }
+    local_products[lid] = products;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint half = group_size / 2; half > 0; half /= 2) {
+        if (lid < half) {
+            local_products[lid] += local_products[lid + half];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+
+    __global uint *partial = partials + (ulong)piece * PARTIAL_WORDS;
+    for (uint bin = lid; bin < BINS; bin += group_size) {
+        partial[bin] = local_counts[bin];
+    }
+    if (lid == 0) {
+        const ulong total = local_products[0];
+        partial[256] = (uint)total;
+        partial[257] = (uint)(total >> 32);
+        partial[258] = length > 0 ? bytes[0] : 0;
+        partial[259] = length > 0 ? bytes[length - 1] : 0;
+    }
+}
