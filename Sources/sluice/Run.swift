@@ -15,13 +15,15 @@ struct Run: ParsableCommand {
     @Argument(help: "Files and directories (walked recursively); - is standard input. A FIFO or character device named here (e.g. <(cmd)) is read as a stream; those met while walking are skipped.")
     var paths: [String] = []
 
-    @Option(name: .long, help: "The kernel to run: \(KernelName.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var kernel: KernelName = .blake3
+    @OptionGroup var kernelOptions: KernelOptions
 
     @OptionGroup var deviceOptions: DeviceOptions
 
-    @Option(name: .long, help: "Output format: b3sum (HEX  PATH lines) or jsonl (one JSON object per file).")
-    var format: FormatName = .b3sum
+    @Option(name: .long, help: "Output format: b3sum (HEX  PATH lines; the default for --kernel blake3) or jsonl (one JSON object per file; the default, and the only format, for the other kernels).")
+    var format: FormatName?
+
+    /// The format in use: `--format`, else the kernel's own.
+    var outputFormat: OutputFormat { format ?? (kernelOptions.kernel == .blake3 ? .b3sum : .jsonl) }
 
     @Flag(name: [.customShort("z"), .long], help: "End b3sum records with NUL instead of newline, without escaping names.")
     var zero = false
@@ -36,7 +38,7 @@ struct Run: ParsableCommand {
 
     @Option(name: [.short, .long], parsing: .unconditional,
             help: "Output bytes per digest (BLAKE3 extended output; default 32, at most \(Run.maximumLength)).")
-    var length: Int = 32
+    var length: Int?
 
     @Option(name: [.short, .long], help: ArgumentHelp(
         "Write the results to FILE, replacing it only when the run is over (a new file beside it, renamed over it); FILE and the new file are left out of the walk.",
@@ -102,9 +104,12 @@ struct Run: ParsableCommand {
 
     func validate() throws {
         if paths.isEmpty && filesFrom == nil { throw ValidationError("no files given: name files, directories or --files-from") }
-        if length < 1 || length > Run.maximumLength {
+        if let length, length < 1 || length > Run.maximumLength {
             throw ValidationError("--length takes 1 to \(Run.maximumLength) output bytes per file; \(length) is out of range")
         }
+        let blake3Options = [(length != nil, "--length"), (hashMode.keyed, "--keyed"), (hashMode.deriveKey != nil, "--derive-key"),
+                             (tag, "--tag"), (noNames, "--no-names"), (zero, "--zero")].filter(\.0).map(\.1)
+        try kernelOptions.validate(blake3Options: blake3Options, format: format)
         if hashMode.keyed && hashMode.keyFile == nil && filesFrom == "-" {
             throw ValidationError("--keyed reads its key from standard input, and so does --files-from -: give --key-file")
         }
@@ -116,9 +121,9 @@ struct Run: ParsableCommand {
         if standardInput == 1 && hashMode.keyed && hashMode.keyFile == nil {
             throw ValidationError("--keyed reads its key from standard input, and - (standard input) is named as a file: give --key-file")
         }
-        if (tag || noNames) && format != .b3sum { throw ValidationError("--tag and --no-names apply to --format b3sum only") }
+        if (tag || noNames) && outputFormat != .b3sum { throw ValidationError("--tag and --no-names apply to --format b3sum only") }
         if tag && noNames { throw ValidationError("--tag writes names; it cannot be used with --no-names") }
-        if zero && format != .b3sum { throw ValidationError("--zero applies to --format b3sum only") }
+        if zero && outputFormat != .b3sum { throw ValidationError("--zero applies to --format b3sum only") }
         if let readers, !(1...Run.maximumThreads).contains(readers) {
             throw ValidationError("--readers takes 1 to \(Run.maximumThreads) threads; \(readers) is out of range")
         }
@@ -153,7 +158,7 @@ struct Run: ParsableCommand {
     static let maximumBatchBytes = 1 << 30
 
     func run() throws {
-        let mode = try hashMode.mode(length: length)
+        let mode = try hashMode.mode(length: length ?? 32)
         var catalogOptions = CatalogOptions()
         catalogOptions.follow = follow
         catalogOptions.order = order
@@ -177,7 +182,8 @@ struct Run: ParsableCommand {
                                                              inode: UInt64(standardOutput.st_ino)))
         }
         do {
-            try run(catalogOptions: catalogOptions, kernel: BLAKE3Kernel(mode: mode), resultsFile: resultsFile, interrupt: interrupt)
+            try run(catalogOptions: catalogOptions, kernel: kernelOptions.kernel(mode: mode), resultsFile: resultsFile,
+                    interrupt: interrupt)
             try resultsFile?.commit()
         } catch let exit as ExitCode where exit.rawValue == 1 {
             // Some files failed: the list is complete all the same (each failure reported).
@@ -242,10 +248,11 @@ struct Run: ParsableCommand {
         configuration.progress = showsProgress
 
         let output = Sluice.OutputStream(fd: resultsFile?.fd ?? 1)
-        let sink: ResultSink = switch format {
+        var sink: ResultSink = switch outputFormat {
         case .b3sum: B3SumSink(output: output, zero: zero, style: tag ? .tag : noNames ? .digestOnly : .standard)
         case .jsonl: JSONLinesSink(output: output, kernel: kernel, device: start.name(of: lanes))
         }
+        if let directory = kernelOptions.framesNpy { sink = try FramesNPYSink(inner: sink, directory: directory) }
         let pipeline = Pipeline(stream: stream, lanes: lanes, configuration: configuration, sink: sink,
                                 cancellation: Cancellation(external: { interrupt.isSet }))
         var summary = try pipeline.run()
@@ -270,11 +277,6 @@ enum ResultOrder: String, EnumerableFlag {
     case ordered
     /// As files complete.
     case completionOrder
-}
-
-/// Kernels `--kernel` accepts.
-enum KernelName: String, ExpressibleByArgument, CaseIterable {
-    case blake3
 }
 
 /// Output formats `--format` accepts.

@@ -8,7 +8,9 @@ public final class PieceStreamComputation<Kernel: ComputeKernel>: StreamComputat
     /// Bytes not computed yet: less than one 64 KiB unit, starting at a unit boundary.
     private let pending: UnsafeMutableRawPointer
     private var pendingCount = 0
-    public private(set) var count: UInt64 = 0
+    /// Bytes computed so far (`count` adds those pending).
+    private var computed: UInt64 = 0
+    public var count: UInt64 { computed + UInt64(pendingCount) }
     private var partials: [UInt32] = []
     private var pieces: [Piece] = []
 
@@ -34,13 +36,13 @@ public final class PieceStreamComputation<Kernel: ComputeKernel>: StreamComputat
 
     public func finish() -> any KernelOutput {
         computePending()
-        return accumulator.finalize(fileSize: count)
+        return accumulator.finalize(fileSize: computed)
     }
 
     /// Computes the pieces of the pending unit (cut as in a file that goes on past it).
     private func computePending() {
         guard pendingCount > 0 else { return }
-        let unitStart = count
+        let unitStart = computed
         let unitEnd = unitStart + UInt64(pendingCount)
         pieces.removeAll(keepingCapacity: true)
         var offset = unitStart
@@ -56,7 +58,7 @@ public final class PieceStreamComputation<Kernel: ComputeKernel>: StreamComputat
                 accumulator.add(piece, partial: words.baseAddress! + index * kernel.partialWords)
             }
         }
-        count = unitEnd
+        computed = unitEnd
         pendingCount = 0
     }
 }

@@ -49,7 +49,9 @@ struct StreamReader {
             if count > 0 {
                 computation.consume(UnsafeRawBufferPointer(start: buffer, count: count))
             } else if count == 0 {
-                return .success((computation.count, computation.finish()))
+                // `finish()` first: it may compute what waits, and `count` counts it then.
+                let output = computation.finish()
+                return .success((computation.count, output))
             } else if errno == EAGAIN {
                 // A descriptor left non-blocking by whoever passed it: wait until it is readable.
                 var request = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
