@@ -87,9 +87,9 @@ __kernel void histogram_pieces(__global const uchar *data,
     }
     local_products[lid] = products;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint half = group_size / 2; half > 0; half /= 2) {
-        if (lid < half) {
-            local_products[lid] += local_products[lid + half];
+    for (uint stride = group_size / 2; stride > 0; stride /= 2) {
+        if (lid < stride) {
+            local_products[lid] += local_products[lid + stride];
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
