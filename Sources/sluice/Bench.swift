@@ -36,6 +36,12 @@ struct BenchCorpora: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Extra options passed to every sluice run (quoted), e.g. \"--readers 1\".")
     var sluiceOptions: String = ""
 
+    @Option(name: .long, help: "The kernel to time: blake3 (peers: b3sum, xargs -P b3sum), entropy (peers: a per-file numpy loop, ent), stats (sluice --dtype f32; peer: a per-file numpy loop).")
+    var kernel: BenchKernel = .blake3
+
+    @Option(name: .long, help: ArgumentHelp("Also time another sluice binary with the same options, as a peer (e.g. the build before a change).", valueName: "PATH"))
+    var baseline: String?
+
     @Flag(name: .long, help: "Print JSON instead of a table.")
     var json = false
 
@@ -55,13 +61,19 @@ struct BenchCorpora: ParsableCommand {
             try Data(corpus.files.map { root.appendingPathComponent($0.path).path }.joined(separator: "\u{0}").utf8)
                 .write(to: list)
             let batch = max(1, (corpus.files.count + cores * 4 - 1) / (cores * 4))
-            var tools: [(String, String)] = devices.split(whereSeparator: { $0 == " " || $0 == ";" }).map { device in
-                ("sluice --device \(device)", "\(quote(me)) run --device \(device) -q \(sluiceOptions) \(quote(root.path))")
+            let deviceList = devices.split(whereSeparator: { $0 == " " || $0 == ";" })
+            let kernelOptions = kernel.sluiceOptions
+            var tools: [(String, String)] = deviceList.map { device in
+                ("sluice --device \(device)",
+                 "\(quote(me)) run --device \(device) -q \(kernelOptions) \(sluiceOptions) \(quote(root.path))")
             }
-            if Self.onPath("b3sum") {
-                tools.append(("b3sum", "xargs -0 -a \(quote(list.path)) b3sum"))
-                tools.append(("xargs -P\(cores) b3sum", "xargs -0 -a \(quote(list.path)) -P \(cores) -n \(batch) b3sum"))
+            if let baseline {
+                for device in deviceList {
+                    tools.append(("baseline --device \(device)",
+                                  "\(quote(baseline)) run --device \(device) -q \(kernelOptions) \(sluiceOptions) \(quote(root.path))"))
+                }
             }
+            tools += kernel.peers(list: list.path, cores: cores, batch: batch, quote: quote)
             tools.append(("cat", "xargs -0 -a \(quote(list.path)) cat"))
             var report = CorpusReport(corpus: name, files: corpus.files.count, bytes: corpus.totalBytes, tools: [])
             for (label, command) in tools {
@@ -98,6 +110,54 @@ struct BenchCorpora: ParsableCommand {
     }
 
     private func quote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+}
+
+/// The kernels `sluice bench` times, and their peers.
+enum BenchKernel: String, ExpressibleByArgument, CaseIterable {
+    case blake3, entropy, stats
+
+    /// What every sluice run of this kernel is given.
+    var sluiceOptions: String {
+        switch self {
+        case .blake3: return ""
+        case .entropy: return "--kernel entropy"
+        case .stats: return "--kernel stats --dtype f32"
+        }
+    }
+
+    /// The peers installed here: label and shell command over the NUL-separated `list`.
+    func peers(list: String, cores: Int, batch: Int, quote: (String) -> String) -> [(String, String)] {
+        switch self {
+        case .blake3:
+            guard BenchCorpora.onPath("b3sum") else { return [] }
+            return [("b3sum", "xargs -0 -a \(quote(list)) b3sum"),
+                    ("xargs -P\(cores) b3sum", "xargs -0 -a \(quote(list)) -P \(cores) -n \(batch) b3sum")]
+        case .entropy:
+            var peers = [("numpy loop", "python3 -c \(quote(Self.numpyEntropy)) \(quote(list))")]
+            if BenchCorpora.onPath("ent") { peers.append(("ent", "xargs -0 -a \(quote(list)) -n 1 ent -t")) }
+            return peers
+        case .stats:
+            return [("numpy loop", "python3 -c \(quote(Self.numpyStatistics)) \(quote(list))")]
+        }
+    }
+
+    /// A per-file numpy loop: byte counts and entropy (what `--kernel entropy` reports first).
+    static let numpyEntropy = """
+        import sys, numpy as np
+        for path in open(sys.argv[1], 'rb').read().split(b'\\0'):
+            c = np.bincount(np.fromfile(path, dtype=np.uint8), minlength=256)
+            p = c[c > 0] / max(1, c.sum())
+            print(path.decode(errors='replace'), -(p * np.log2(p)).sum())
+        """
+
+    /// A per-file numpy loop: float32 count, min, max, mean and standard deviation in float64.
+    static let numpyStatistics = """
+        import sys, numpy as np
+        for path in open(sys.argv[1], 'rb').read().split(b'\\0'):
+            x = np.fromfile(path, dtype=np.float32)
+            x = x.astype(np.float64)
+            print(path.decode(errors='replace'), len(x), x.min() if len(x) else 0, x.max() if len(x) else 0, x.mean() if len(x) else 0, x.std() if len(x) else 0)
+        """
 }
 
 /// One corpus's timings.
