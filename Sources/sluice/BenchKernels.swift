@@ -5,7 +5,7 @@ import Sluice
 /// `sluice bench kernels`: in-memory GB/s of the CPU kernels per instruction set (no I/O).
 struct BenchKernels: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "kernels",
-        abstract: "In-memory throughput of the CPU BLAKE3 kernels per instruction set, one thread.")
+        abstract: "In-memory throughput of the CPU kernels (BLAKE3 per instruction set, and the others), one thread.")
 
     @Flag(name: .long, help: "Print JSON.")
     var json = false

@@ -59,4 +59,7 @@ int sluice_file_system_type(int fd, uint64_t *type);
 }
 #endif
 
+
+/// Σ bytes[i] · bytes[i + 1] for i < count − 1 (0 for fewer than two bytes).
+uint64_t sluice_adjacent_byte_products(const uint8_t *bytes, size_t count);
 #endif

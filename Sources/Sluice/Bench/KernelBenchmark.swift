@@ -1,7 +1,8 @@
 import Foundation
 
-/// In-memory throughput of the CPU BLAKE3 kernels, per instruction set, without I/O: one large
-/// message (lanes over the chunks of one file) and many 4 KiB messages (lanes across files).
+/// In-memory throughput of the CPU kernels without I/O: BLAKE3 per instruction set on one large
+/// message (lanes over the chunks of one file) and many 4 KiB messages (lanes across files); the
+/// other kernels' CPU executors on the large message.
 public enum KernelBenchmark {
     /// One measurement.
     public struct Result: Sendable, Codable {
@@ -31,7 +32,45 @@ public enum KernelBenchmark {
                                       bestSeconds: best))
             }
         }
+        for kernel in pieceKernels {
+            results.append(measure(kernel, bytes: large[0], repetitions: repetitions))
+        }
         return results
+    }
+
+    /// The kernels other than BLAKE3 that `run` times on the large message.
+    public static let pieceKernels: [any ComputeKernel] = [ByteHistogramKernel(figures: .entropy)]
+
+    /// `kernel`'s CPU executor over `bytes`, cut into the kernel's pieces and run in 1 MiB
+    /// batches, as a CPU worker runs them (no assembly). Its workload is the kernel's name.
+    public static func measure(_ kernel: any ComputeKernel, bytes: [UInt8], repetitions: Int) -> Result {
+        let isa = CPUVectorISA.active(environment: ProcessInfo.processInfo.environment)
+        var executor = kernel.makeCPUExecutor(isa: isa)
+        let batchBytes = 1 << 20
+        var batches: [[Piece]] = []
+        var cursor = PieceCursor(layout: kernel.layout, fileSize: UInt64(bytes.count))
+        var current: [Piece] = []
+        var batchStart: UInt64 = 0
+        while let step = cursor.next() {
+            if step.fileOffset + UInt64(step.length) - batchStart > UInt64(batchBytes) {
+                batches.append(current)
+                current = []
+                batchStart = step.fileOffset
+            }
+            current.append(Piece(bufferOffset: Int(step.fileOffset), length: step.length, fileOffset: step.fileOffset,
+                                 fileIndex: 0, isWholeFile: step.isWholeFile))
+        }
+        batches.append(current)
+        var partials: [UInt32] = []
+        var best = Double.infinity
+        bytes.withUnsafeBytes { buffer in
+            for _ in 0..<repetitions {
+                let start = DispatchTime.now().uptimeNanoseconds
+                for batch in batches { executor.run(pieces: batch, bytes: buffer.baseAddress!, partials: &partials) }
+                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+        }
+        return Result(isa: isa.rawValue, workload: kernel.name, bytes: bytes.count, bestSeconds: best)
     }
 }
 

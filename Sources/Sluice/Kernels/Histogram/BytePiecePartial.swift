@@ -1,3 +1,5 @@
+import CSluice
+
 /// The partial of one piece for the byte-histogram kernels (`ByteHistogramKernel`): 260 words.
 ///
 /// Words 0..<256 are the piece's byte counts; 256 and 257 the low and high halves of the sum of
@@ -18,8 +20,7 @@ public enum BytePiecePartial {
     /// sum overflows its word) into `partial`.
     public static func compute(_ bytes: UnsafeRawBufferPointer, into partial: UnsafeMutablePointer<UInt32>) {
         precondition(bytes.count <= Piece.maxBytes, "a piece is at most 64 KiB")
-        let counts = ByteHistogram.compute(bytes: bytes)
-        for bin in 0..<256 { partial[bin] = UInt32(counts[bin]) }
+        countBytes(bytes, into: partial)
         let products = adjacentProducts(bytes)
         partial[productsLow] = UInt32(truncatingIfNeeded: products)
         partial[productsHigh] = UInt32(truncatingIfNeeded: products >> 32)
@@ -27,25 +28,46 @@ public enum BytePiecePartial {
         partial[lastByte] = bytes.isEmpty ? 0 : UInt32(bytes[bytes.count - 1])
     }
 
-    /// Σ x[i]·x[i+1] over the bytes. Sixteen products at a time in 16-bit lanes (255² fits),
-    /// summed in 32-bit lanes: 4096 steps of at most 65 025 each stay below 2³².
+    /// The 256 counts of `bytes` into `counts`. Eight sub-tables take the eight bytes of each
+    /// 64-bit word, so that a run of equal bytes does not make each increment wait for the
+    /// previous store to the same counter (`ByteHistogram.compute` does it with four); 32-bit
+    /// counters, on the stack: a piece has at most 65 536 bytes.
+    static func countBytes(_ bytes: UnsafeRawBufferPointer, into counts: UnsafeMutablePointer<UInt32>) {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: tableCount * 256) { tables in
+            tables.initialize(repeating: 0)
+            let table = tables.baseAddress!
+            let wordEnd = bytes.count & ~7
+            var offset = 0
+            while offset < wordEnd {
+                let word = bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                table[Int(word & 0xFF)] &+= 1
+                table[256 + Int((word >> 8) & 0xFF)] &+= 1
+                table[512 + Int((word >> 16) & 0xFF)] &+= 1
+                table[768 + Int((word >> 24) & 0xFF)] &+= 1
+                table[Int((word >> 32) & 0xFF)] &+= 1
+                table[256 + Int((word >> 40) & 0xFF)] &+= 1
+                table[512 + Int((word >> 48) & 0xFF)] &+= 1
+                table[768 + Int(word >> 56)] &+= 1
+                offset += 8
+            }
+            while offset < bytes.count {
+                table[Int(bytes[offset])] &+= 1
+                offset += 1
+            }
+            for bin in 0..<256 {
+                var sum: UInt32 = 0
+                for index in 0..<tableCount { sum &+= table[index * 256 + bin] }
+                counts[bin] = sum
+            }
+        }
+    }
+
+    /// Sub-tables of `countBytes`: one per byte of a 64-bit word (8 KiB, in the L1 cache).
+    static let tableCount = 4
+
+    /// Σ x[i]·x[i+1] over the bytes (`sluice_adjacent_byte_products`, SSE2 in C).
     static func adjacentProducts(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        guard bytes.count >= 2 else { return 0 }
-        let pairs = bytes.count - 1
-        var sums = SIMD16<UInt32>()
-        var index = 0
-        while index + 16 <= pairs {
-            let left = SIMD16<UInt16>(truncatingIfNeeded: bytes.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self))
-            let right = SIMD16<UInt16>(truncatingIfNeeded: bytes.loadUnaligned(fromByteOffset: index + 1, as: SIMD16<UInt8>.self))
-            sums &+= SIMD16<UInt32>(truncatingIfNeeded: left &* right)
-            index += 16
-        }
-        var total: UInt64 = 0
-        for lane in 0..<16 { total += UInt64(sums[lane]) }
-        while index < pairs {
-            total += UInt64(bytes[index]) * UInt64(bytes[index + 1])
-            index += 1
-        }
-        return total
+        guard let base = bytes.baseAddress else { return 0 }
+        return sluice_adjacent_byte_products(base.assumingMemoryBound(to: UInt8.self), bytes.count)
     }
 }
