@@ -2,7 +2,8 @@ import Foundation
 import XCTest
 @testable import Sluice
 
-/// The on-disk program binaries: the file format and folder rules without a device.
+/// The on-disk program binaries: the file format and folder rules without a device, then
+/// `ProgramCache` over a private folder with PoCL (skipped where there is no OpenCL device).
 final class ProgramBinaryCacheTests: XCTestCase {
     // MARK: Without a device
 
@@ -136,6 +137,148 @@ final class ProgramBinaryCacheTests: XCTestCase {
         XCTAssertEqual(bad.value, 0, "failed stores, or loads that found no whole entry")
         XCTAssertTrue(versions.contains(try XCTUnwrap(cache.load(key))))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cache.folder), ["\(key).bin"])
+    }
+
+    // MARK: ProgramCache with PoCL
+
+    func testFirstBuildWritesOneEntry() throws {
+        let device = try OpenCLTestDevice.get().device
+        let scratch = try ScratchDirectory()
+        let binaries = ProgramBinaryCache(folder: scratch.path("programs").description)
+        let entry = try ProgramCache(binaryCache: binaries).entry(for: device, kernelSource: "histogram")
+        XCTAssertFalse(entry.loadedFromBinary)
+        let key = try XCTUnwrap(binaries.key(source: try XCTUnwrap(Program.embeddedSource(named: "histogram")),
+                                             options: "", device: device))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: binaries.folder), ["\(key).bin"])
+        XCTAssertEqual(binaries.load(key), try entry.program.binaries.first)
+    }
+
+    func testFreshProgramCacheLoadsTheProgramFromTheBinary() throws {
+        let device = try OpenCLTestDevice.get().device
+        let scratch = try ScratchDirectory()
+        let binaries = ProgramBinaryCache(folder: scratch.path("programs").description)
+        XCTAssertFalse(try ProgramCache(binaryCache: binaries).entry(for: device, kernelSource: "blake3").loadedFromBinary)
+        let second = ProgramCache(binaryCache: binaries)
+        XCTAssertTrue(try second.entry(for: device, kernelSource: "blake3").loadedFromBinary)
+        // Within one ProgramCache the program is made once; later requests say how it was made.
+        XCTAssertTrue(try second.entry(for: device, kernelSource: "blake3").loadedFromBinary)
+        let program = try second.entry(for: device, kernelSource: "blake3").program
+        for name in ["blake3_full_chunks", "blake3_full_chunks_x8", "blake3_chunks", "blake3_parents", "blake3_gather"] {
+            XCTAssertNoThrow(try Kernel(program: program, name: name), name)
+        }
+    }
+
+    func testHistogramFromTheBinaryMatchesTheSourceBuild() throws {
+        let device = try OpenCLTestDevice.get().device
+        let scratch = try ScratchDirectory()
+        let binaries = ProgramBinaryCache(folder: scratch.path("programs").description)
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<(3 << 20) + 5).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let expected = bytes.withUnsafeBytes { ByteHistogram.compute(bytes: $0) }
+        let fromSource = ProgramCache(binaryCache: binaries)
+        let fromBinary = ProgramCache(binaryCache: binaries)
+        let sourceCounts = try bytes.withUnsafeBytes {
+            try ByteHistogram.compute(bytes: $0, on: device, timeout: .seconds(120), programs: fromSource)
+        }
+        let binaryCounts = try bytes.withUnsafeBytes {
+            try ByteHistogram.compute(bytes: $0, on: device, timeout: .seconds(120), programs: fromBinary)
+        }
+        XCTAssertFalse(try fromSource.entry(for: device, kernelSource: "histogram").loadedFromBinary)
+        XCTAssertTrue(try fromBinary.entry(for: device, kernelSource: "histogram").loadedFromBinary)
+        XCTAssertEqual(sourceCounts, expected)
+        XCTAssertEqual(binaryCounts, expected)
+    }
+
+    func testDamagedEntryIsRejectedAndRebuiltFromSource() throws {
+        let device = try OpenCLTestDevice.get().device
+        let scratch = try ScratchDirectory()
+        let binaries = ProgramBinaryCache(folder: scratch.path("programs").description)
+        let good = try ProgramCache(binaryCache: binaries).entry(for: device, kernelSource: "histogram")
+        let key = try XCTUnwrap(binaries.key(source: try XCTUnwrap(Program.embeddedSource(named: "histogram")),
+                                             options: "", device: device))
+        let url = URL(fileURLWithPath: binaries.path(for: key))
+        let whole = try Data(contentsOf: url)
+        XCTAssertFalse(good.loadedFromBinary)
+        let damages: [(String, Data)] = [
+            ("a flipped byte in the binary", { var d = whole; d[d.count / 2] ^= 0xFF; return d }()),
+            ("truncated to half", whole.prefix(whole.count / 2)),
+            ("header only", whole.prefix(ProgramBinaryFile.headerLength)),
+            ("empty", Data()),
+        ]
+        for (damage, contents) in damages {
+            try contents.write(to: url)
+            XCTAssertFalse(try ProgramCache(binaryCache: binaries).entry(for: device, kernelSource: "histogram")
+                .loadedFromBinary, damage)
+            // The rebuild overwrote the damaged entry: the next process loads it.
+            XCTAssertTrue(try ProgramCache(binaryCache: binaries).entry(for: device, kernelSource: "histogram")
+                .loadedFromBinary, damage)
+        }
+    }
+
+    func testBinaryTheDriverRefusesFallsBackToSource() throws {
+        let device = try OpenCLTestDevice.get().device
+        let scratch = try ScratchDirectory()
+        let binaries = ProgramBinaryCache(folder: scratch.path("programs").description)
+        let key = try XCTUnwrap(binaries.key(source: try XCTUnwrap(Program.embeddedSource(named: "histogram")),
+                                             options: "", device: device))
+        // A well-framed entry whose bytes are no binary any driver made (another device's, say).
+        XCTAssertTrue(binaries.store(Array("not a program binary for this device".utf8), for: key))
+        let context = try Context(device: device)
+        XCTAssertThrowsError(try binaries.load(key)!.withUnsafeBytes {
+            let program = try Program(context: context, device: device, binary: $0)
+            try program.build()
+        })
+        let entry = try ProgramCache(binaryCache: binaries).entry(for: device, kernelSource: "histogram")
+        XCTAssertFalse(entry.loadedFromBinary)
+        XCTAssertNoThrow(try Kernel(program: entry.program, name: "histogram"))
+        XCTAssertEqual(binaries.load(key), try entry.program.binaries.first, "the refused entry is replaced")
+    }
+
+    func testUnwritableCacheFolderStillBuilds() throws {
+        let device = try OpenCLTestDevice.get().device
+        let scratch = try ScratchDirectory()
+        try scratch.write(scratch.path("blocker"), [1])
+        let binaries = ProgramBinaryCache(folder: scratch.path("blocker/programs").description)
+        for _ in 0..<2 {
+            let entry = try ProgramCache(binaryCache: binaries).entry(for: device, kernelSource: "histogram")
+            XCTAssertFalse(entry.loadedFromBinary)
+            XCTAssertNoThrow(try Kernel(program: entry.program, name: "histogram"))
+        }
+    }
+
+    func testDifferentOptionsGiveDifferentEntries() throws {
+        let device = try OpenCLTestDevice.get().device
+        let scratch = try ScratchDirectory()
+        let binaries = ProgramBinaryCache(folder: scratch.path("programs").description)
+        let programs = ProgramCache(binaryCache: binaries)
+        _ = try programs.entry(for: device, kernelSource: "histogram")
+        _ = try programs.entry(for: device, kernelSource: "histogram", options: "-DSLUICE_TEST_OPTION=1")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: binaries.folder).count, 2)
+        let fresh = ProgramCache(binaryCache: binaries)
+        XCTAssertTrue(try fresh.entry(for: device, kernelSource: "histogram", options: "-DSLUICE_TEST_OPTION=1")
+            .loadedFromBinary)
+        XCTAssertFalse(try fresh.entry(for: device, kernelSource: "histogram", options: "-DSLUICE_TEST_OPTION=2")
+            .loadedFromBinary)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: binaries.folder).count, 3)
+    }
+
+    func testFailedSourceBuildIsCachedWithItsLogAndStoresNothing() throws {
+        let device = try OpenCLTestDevice.get().device
+        let scratch = try ScratchDirectory()
+        let binaries = ProgramBinaryCache(folder: scratch.path("programs").description)
+        let programs = ProgramCache(binaryCache: binaries)
+        let broken = "__kernel void broken(__global uint *out) { out[0] = undeclared_identifier; }"
+        var errors: [OpenCLError] = []
+        for _ in 0..<2 {
+            XCTAssertThrowsError(try programs.entry(for: device, source: broken, key: "broken")) { error in
+                if let error = error as? OpenCLError { errors.append(error) }
+            }
+        }
+        XCTAssertEqual(errors.count, 2)
+        XCTAssertEqual(errors.first?.code, -11)
+        XCTAssertTrue(errors.first?.buildLog?.contains("undeclared_identifier") ?? false)
+        XCTAssertEqual(errors.first, errors.last, "the second request gets the cached failure")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: binaries.folder), "nothing stored for a failed build")
     }
 }
 
