@@ -151,11 +151,12 @@ public struct ProgramBinaryCache: Sendable {
         return true
     }
 
-    /// Whether the folder is one only this user can write to. Entries are code the driver will
-    /// run, so a folder another user could plant files in is not read (nor written).
+    /// Whether the folder (or the folder a link names) is one only this user can write to.
+    /// Entries are code the driver will run, so a folder another user could plant files in is
+    /// not read (nor written).
     private func folderIsTrusted() -> Bool {
         var status = stat()
-        guard lstat(folder, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR else { return false }
+        guard stat(folder, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR else { return false }
         return status.st_uid == geteuid() && (status.st_mode & (S_IWGRP | S_IWOTH)) == 0
     }
 
