@@ -117,6 +117,18 @@ final class ProgramBinaryCacheTests: XCTestCase {
         XCTAssertEqual(cache.load(key), [4, 5, 6])
     }
 
+    func testFolderReachedThroughALinkIsUsed() throws {
+        let scratch = try ScratchDirectory()
+        XCTAssertEqual(mkdir(scratch.path("real").description, 0o700), 0)
+        XCTAssertEqual(symlink(scratch.path("real").description, scratch.path("link").description), 0)
+        let cache = ProgramBinaryCache(folder: scratch.path("link").description)
+        let key = ProgramBinaryCache.Key(fields: ["linked"])
+        XCTAssertTrue(cache.store([1, 2], for: key))
+        XCTAssertEqual(cache.load(key), [1, 2])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch.path("real").description),
+                       ["\(key).bin"])
+    }
+
     func testConcurrentWritersNeverShowAPartialEntry() throws {
         let scratch = try ScratchDirectory()
         let cache = ProgramBinaryCache(folder: scratch.path("programs").description)
