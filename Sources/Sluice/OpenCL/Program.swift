@@ -1,7 +1,8 @@
 import CKernelSources
 import COpenCL
 
-/// An OpenCL program: OpenCL C source built for the devices of a context.
+/// An OpenCL program: OpenCL C source, or a binary a driver made from it earlier, built for the
+/// devices of a context.
 ///
 /// Building and creating kernels are thread-safe in OpenCL, so the type is `Sendable`.
 public final class Program: @unchecked Sendable {
@@ -26,8 +27,72 @@ public final class Program: @unchecked Sendable {
         self.context = context
     }
 
+    /// Creates a program from a binary that `binaries` returned for `device` earlier (in this
+    /// process or another); call `build(options:)` before creating kernels, as for source. A
+    /// binary the driver rejects (another device or driver, a damaged file) throws: both the
+    /// call's status and the device's `binary_status` are checked.
+    /// The corresponding OpenCL function is `clCreateProgramWithBinary`.
+    public init(context: Context, device: Device, binary: UnsafeRawBufferPointer) throws {
+        guard let base = binary.baseAddress, !binary.isEmpty else {
+            throw OpenCLError(code: CL_INVALID_BINARY, function: "clCreateProgramWithBinary")
+        }
+        var status: cl_int = CL_SUCCESS
+        var binaryStatus: cl_int = CL_SUCCESS
+        var devices: [cl_device_id?] = [device.id]
+        var lengths = [binary.count]
+        var pointers: [UnsafePointer<UInt8>?] = [base.assumingMemoryBound(to: UInt8.self)]
+        let program = clCreateProgramWithBinary(context.id, 1, &devices, &lengths, &pointers, &binaryStatus, &status)
+        if status != CL_SUCCESS || binaryStatus != CL_SUCCESS {
+            if let program { clReleaseProgram(program) }
+            try OpenCLError.check(status, "clCreateProgramWithBinary")
+            throw OpenCLError(code: binaryStatus, function: "clCreateProgramWithBinary (binary_status)")
+        }
+        guard let program else {
+            throw OpenCLError(code: CL_OUT_OF_HOST_MEMORY, function: "clCreateProgramWithBinary")
+        }
+        self.id = program
+        self.context = context
+    }
+
     deinit {
         clReleaseProgram(id)
+    }
+
+    /// The size in bytes of each device's binary, in the order of the program's devices (the
+    /// context's); 0 for a device the program was not built for.
+    /// The corresponding OpenCL function is `clGetProgramInfo` (`CL_PROGRAM_BINARY_SIZES`).
+    public var binarySizes: [Int] {
+        get throws {
+            var count: cl_uint = 0
+            try OpenCLError.check(
+                clGetProgramInfo(id, cl_program_info(CL_PROGRAM_NUM_DEVICES), MemoryLayout<cl_uint>.size, &count, nil),
+                "clGetProgramInfo")
+            var sizes = [Int](repeating: 0, count: Int(count))
+            try OpenCLError.check(
+                clGetProgramInfo(id, cl_program_info(CL_PROGRAM_BINARY_SIZES), sizes.count * MemoryLayout<Int>.size,
+                                 &sizes, nil),
+                "clGetProgramInfo")
+            return sizes
+        }
+    }
+
+    /// Each device's binary of the built program (what the driver accepts back through
+    /// `init(context:device:binary:)`), in the order of `binarySizes`; empty for a device the
+    /// program was not built for. PoCL gives its own container of bitcode and compiled kernels,
+    /// NVIDIA gives PTX text.
+    /// The corresponding OpenCL function is `clGetProgramInfo` (`CL_PROGRAM_BINARIES`).
+    public var binaries: [[UInt8]] {
+        get throws {
+            let sizes = try binarySizes
+            let areas = sizes.map { $0 > 0 ? UnsafeMutableRawBufferPointer.allocate(byteCount: $0, alignment: 16) : nil }
+            defer { areas.forEach { $0?.deallocate() } }
+            var pointers = areas.map { $0?.baseAddress }
+            try OpenCLError.check(
+                clGetProgramInfo(id, cl_program_info(CL_PROGRAM_BINARIES),
+                                 pointers.count * MemoryLayout<UnsafeMutableRawPointer?>.size, &pointers, nil),
+                "clGetProgramInfo")
+            return areas.map { $0.map { [UInt8]($0) } ?? [] }
+        }
     }
 
     /// The source of `Kernels/NAME.cl`, embedded in the binary at build time, or `nil` if there is

@@ -7,6 +7,10 @@ import Foundation
 /// batch), so every kernel launch path asks this cache instead of building. A failed build is
 /// cached too: the same source would fail the same way, and its error (with the build log) is
 /// thrown again at once.
+///
+/// Across processes, the binary of each successful build is kept in a `ProgramBinaryCache` and
+/// tried first the next time; a binary that is missing, damaged or refused by the driver is
+/// silently replaced by a build from source, exactly as without the cache.
 public final class ProgramCache: @unchecked Sendable {
     /// A device's context and queue, and one program built for it.
     public struct Entry: Sendable {
@@ -16,22 +20,41 @@ public final class ProgramCache: @unchecked Sendable {
         public let queue: CommandQueue
         /// The built program.
         public let program: Program
+        /// Whether the program was made from a binary of the `ProgramBinaryCache` (true) or
+        /// compiled from source in this process (false).
+        public let loadedFromBinary: Bool
     }
 
     /// The process-wide cache.
     public static let shared = ProgramCache()
 
+    private struct BuiltProgram {
+        let program: Program
+        let loadedFromBinary: Bool
+    }
+
     private struct DeviceState {
         let context: Context
         let queue: CommandQueue
-        var programs: [String: Result<Program, OpenCLError>] = [:]
+        var programs: [String: Result<BuiltProgram, OpenCLError>] = [:]
     }
 
     private let lock = NSLock()
     private var states: [UInt: DeviceState] = [:]
 
-    /// Creates an empty cache (tests use their own; the pipeline uses `shared`).
-    public init() {}
+    /// The on-disk binaries tried before building from source, or nil when there are none.
+    public let binaryCache: ProgramBinaryCache?
+
+    /// Creates an empty cache (tests use their own; the pipeline uses `shared`) over the binary
+    /// cache the environment asks for (`ProgramBinaryCache.fromEnvironment()`).
+    public convenience init() {
+        self.init(binaryCache: ProgramBinaryCache.fromEnvironment())
+    }
+
+    /// Creates an empty cache over `binaryCache` (nil: always build from source).
+    public init(binaryCache: ProgramBinaryCache?) {
+        self.binaryCache = binaryCache
+    }
 
     /// The program built from `Kernels/NAME.cl` (embedded) with `options` for `device`, building
     /// it on first use. Throws the build's `OpenCLError` (with its log) if it fails, now and on
@@ -57,20 +80,40 @@ public final class ProgramCache: @unchecked Sendable {
             state = DeviceState(context: context, queue: try CommandQueue(context: context, device: device))
         }
         let programKey = key + "\u{0}" + options
-        let result: Result<Program, OpenCLError>
+        let result: Result<BuiltProgram, OpenCLError>
         if let cached = state.programs[programKey] {
             result = cached
         } else {
-            do {
-                let program = try Program(context: state.context, source: source)
-                try program.build(options: options)
-                result = .success(program)
-            } catch let error as OpenCLError {
-                result = .failure(error)
-            }
+            result = try build(source: source, options: options, device: device, context: state.context)
             state.programs[programKey] = result
         }
         states[deviceKey] = state
-        return Entry(context: state.context, queue: state.queue, program: try result.get())
+        let built = try result.get()
+        return Entry(context: state.context, queue: state.queue, program: built.program,
+                     loadedFromBinary: built.loadedFromBinary)
+    }
+
+    /// The program from its cached binary if that loads and builds, else from source (then its
+    /// binary is stored for the next process). Only the source build's failure is a failure.
+    private func build(source: String, options: String, device: Device,
+                       context: Context) throws -> Result<BuiltProgram, OpenCLError> {
+        let key = binaryCache?.key(source: source, options: options, device: device)
+        if let key, let binary = binaryCache?.load(key) {
+            // clBuildProgram is required for a binary too; any failure means "compile instead".
+            let program = try? binary.withUnsafeBytes { try Program(context: context, device: device, binary: $0) }
+            if let program, (try? program.build(options: options)) != nil {
+                return .success(BuiltProgram(program: program, loadedFromBinary: true))
+            }
+        }
+        do {
+            let program = try Program(context: context, source: source)
+            try program.build(options: options)
+            if let key, let binary = try? program.binaries.first, !binary.isEmpty {
+                binaryCache?.store(binary, for: key)
+            }
+            return .success(BuiltProgram(program: program, loadedFromBinary: false))
+        } catch let error as OpenCLError {
+            return .failure(error)
+        }
     }
 }

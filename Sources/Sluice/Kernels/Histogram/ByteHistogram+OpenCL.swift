@@ -15,9 +15,16 @@ extension ByteHistogram {
     /// finish within `timeout`; a hung device gives `Event.TimeoutError`, never a hang.
     public static func compute(bytes: UnsafeRawBufferPointer, on device: Device,
                                timeout: Duration = .seconds(120)) throws -> [UInt64] {
+        try compute(bytes: bytes, on: device, timeout: timeout, programs: .shared)
+    }
+
+    /// `compute(bytes:on:timeout:)` with the program taken from `programs` (tests compare
+    /// programs built from source and loaded from a cached binary).
+    static func compute(bytes: UnsafeRawBufferPointer, on device: Device, timeout: Duration,
+                        programs: ProgramCache) throws -> [UInt64] {
         var counts = [UInt64](repeating: 0, count: binCount)
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return counts }
-        let entry = try ProgramCache.shared.entry(for: device, kernelSource: "histogram")
+        let entry = try programs.entry(for: device, kernelSource: "histogram")
         let kernel = try Kernel(program: entry.program, name: "histogram")
         let localSize = try workGroupSize(for: kernel, on: device)
         let maxLaunch = min(maxLaunchBytes, Int(clamping: try device.maxMemAllocSize) & ~3)
