@@ -157,7 +157,7 @@ final class ProgramBinaryCacheTests: XCTestCase {
         let device = try OpenCLTestDevice.get().device
         let scratch = try ScratchDirectory()
         let binaries = ProgramBinaryCache(folder: scratch.path("programs").description)
-        let entry = try ProgramCache(binaryCache: binaries).entry(for: device, kernelSource: "histogram")
+        let entry = try ProgramCache(binaryCache: binaries, cachesCPUDevices: true).entry(for: device, kernelSource: "histogram")
         XCTAssertFalse(entry.loadedFromBinary)
         let key = try XCTUnwrap(binaries.key(source: try XCTUnwrap(Program.embeddedSource(named: "histogram")),
                                              options: "", device: device))
@@ -169,8 +169,8 @@ final class ProgramBinaryCacheTests: XCTestCase {
         let device = try OpenCLTestDevice.get().device
         let scratch = try ScratchDirectory()
         let binaries = ProgramBinaryCache(folder: scratch.path("programs").description)
-        XCTAssertFalse(try ProgramCache(binaryCache: binaries).entry(for: device, kernelSource: "blake3").loadedFromBinary)
-        let second = ProgramCache(binaryCache: binaries)
+        XCTAssertFalse(try ProgramCache(binaryCache: binaries, cachesCPUDevices: true).entry(for: device, kernelSource: "blake3").loadedFromBinary)
+        let second = ProgramCache(binaryCache: binaries, cachesCPUDevices: true)
         XCTAssertTrue(try second.entry(for: device, kernelSource: "blake3").loadedFromBinary)
         // Within one ProgramCache the program is made once; later requests say how it was made.
         XCTAssertTrue(try second.entry(for: device, kernelSource: "blake3").loadedFromBinary)
@@ -187,8 +187,8 @@ final class ProgramBinaryCacheTests: XCTestCase {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<(3 << 20) + 5).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let expected = bytes.withUnsafeBytes { ByteHistogram.compute(bytes: $0) }
-        let fromSource = ProgramCache(binaryCache: binaries)
-        let fromBinary = ProgramCache(binaryCache: binaries)
+        let fromSource = ProgramCache(binaryCache: binaries, cachesCPUDevices: true)
+        let fromBinary = ProgramCache(binaryCache: binaries, cachesCPUDevices: true)
         let sourceCounts = try bytes.withUnsafeBytes {
             try ByteHistogram.compute(bytes: $0, on: device, timeout: .seconds(120), programs: fromSource)
         }
@@ -205,7 +205,7 @@ final class ProgramBinaryCacheTests: XCTestCase {
         let device = try OpenCLTestDevice.get().device
         let scratch = try ScratchDirectory()
         let binaries = ProgramBinaryCache(folder: scratch.path("programs").description)
-        let good = try ProgramCache(binaryCache: binaries).entry(for: device, kernelSource: "histogram")
+        let good = try ProgramCache(binaryCache: binaries, cachesCPUDevices: true).entry(for: device, kernelSource: "histogram")
         let key = try XCTUnwrap(binaries.key(source: try XCTUnwrap(Program.embeddedSource(named: "histogram")),
                                              options: "", device: device))
         let url = URL(fileURLWithPath: binaries.path(for: key))
@@ -219,10 +219,10 @@ final class ProgramBinaryCacheTests: XCTestCase {
         ]
         for (damage, contents) in damages {
             try contents.write(to: url)
-            XCTAssertFalse(try ProgramCache(binaryCache: binaries).entry(for: device, kernelSource: "histogram")
+            XCTAssertFalse(try ProgramCache(binaryCache: binaries, cachesCPUDevices: true).entry(for: device, kernelSource: "histogram")
                 .loadedFromBinary, damage)
             // The rebuild overwrote the damaged entry: the next process loads it.
-            XCTAssertTrue(try ProgramCache(binaryCache: binaries).entry(for: device, kernelSource: "histogram")
+            XCTAssertTrue(try ProgramCache(binaryCache: binaries, cachesCPUDevices: true).entry(for: device, kernelSource: "histogram")
                 .loadedFromBinary, damage)
         }
     }
@@ -240,7 +240,7 @@ final class ProgramBinaryCacheTests: XCTestCase {
             let program = try Program(context: context, device: device, binary: $0)
             try program.build()
         })
-        let entry = try ProgramCache(binaryCache: binaries).entry(for: device, kernelSource: "histogram")
+        let entry = try ProgramCache(binaryCache: binaries, cachesCPUDevices: true).entry(for: device, kernelSource: "histogram")
         XCTAssertFalse(entry.loadedFromBinary)
         XCTAssertNoThrow(try Kernel(program: entry.program, name: "histogram"))
         XCTAssertEqual(binaries.load(key), try entry.program.binaries.first, "the refused entry is replaced")
@@ -252,7 +252,7 @@ final class ProgramBinaryCacheTests: XCTestCase {
         try scratch.write(scratch.path("blocker"), [1])
         let binaries = ProgramBinaryCache(folder: scratch.path("blocker/programs").description)
         for _ in 0..<2 {
-            let entry = try ProgramCache(binaryCache: binaries).entry(for: device, kernelSource: "histogram")
+            let entry = try ProgramCache(binaryCache: binaries, cachesCPUDevices: true).entry(for: device, kernelSource: "histogram")
             XCTAssertFalse(entry.loadedFromBinary)
             XCTAssertNoThrow(try Kernel(program: entry.program, name: "histogram"))
         }
@@ -262,11 +262,11 @@ final class ProgramBinaryCacheTests: XCTestCase {
         let device = try OpenCLTestDevice.get().device
         let scratch = try ScratchDirectory()
         let binaries = ProgramBinaryCache(folder: scratch.path("programs").description)
-        let programs = ProgramCache(binaryCache: binaries)
+        let programs = ProgramCache(binaryCache: binaries, cachesCPUDevices: true)
         _ = try programs.entry(for: device, kernelSource: "histogram")
         _ = try programs.entry(for: device, kernelSource: "histogram", options: "-DSLUICE_TEST_OPTION=1")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: binaries.folder).count, 2)
-        let fresh = ProgramCache(binaryCache: binaries)
+        let fresh = ProgramCache(binaryCache: binaries, cachesCPUDevices: true)
         XCTAssertTrue(try fresh.entry(for: device, kernelSource: "histogram", options: "-DSLUICE_TEST_OPTION=1")
             .loadedFromBinary)
         XCTAssertFalse(try fresh.entry(for: device, kernelSource: "histogram", options: "-DSLUICE_TEST_OPTION=2")
@@ -278,7 +278,7 @@ final class ProgramBinaryCacheTests: XCTestCase {
         let device = try OpenCLTestDevice.get().device
         let scratch = try ScratchDirectory()
         let binaries = ProgramBinaryCache(folder: scratch.path("programs").description)
-        let programs = ProgramCache(binaryCache: binaries)
+        let programs = ProgramCache(binaryCache: binaries, cachesCPUDevices: true)
         let broken = "__kernel void broken(__global uint *out) { out[0] = undeclared_identifier; }"
         var errors: [OpenCLError] = []
         for _ in 0..<2 {

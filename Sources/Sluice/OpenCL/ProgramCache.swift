@@ -44,6 +44,11 @@ public final class ProgramCache: @unchecked Sendable {
 
     /// The on-disk binaries tried before building from source, or nil when there are none.
     public let binaryCache: ProgramBinaryCache?
+    /// Whether CPU-type devices (PoCL) use `binaryCache` too. Off in the shared cache: PoCL keeps
+    /// its own (sluice gives it a persistent `POCL_CACHE_DIR`), and reading a PoCL program's
+    /// binary makes it compile every kernel of the program at once, about 2.5 s more in the
+    /// process that stores the entry (docs/devices.md). GPUs and accelerators always use it.
+    public let cachesCPUDevices: Bool
 
     /// Creates an empty cache (tests use their own; the pipeline uses `shared`) over the binary
     /// cache the environment asks for (`ProgramBinaryCache.fromEnvironment()`).
@@ -52,8 +57,9 @@ public final class ProgramCache: @unchecked Sendable {
     }
 
     /// Creates an empty cache over `binaryCache` (nil: always build from source).
-    public init(binaryCache: ProgramBinaryCache?) {
+    public init(binaryCache: ProgramBinaryCache?, cachesCPUDevices: Bool = false) {
         self.binaryCache = binaryCache
+        self.cachesCPUDevices = cachesCPUDevices
     }
 
     /// The program built from `Kernels/NAME.cl` (embedded) with `options` for `device`, building
@@ -97,7 +103,8 @@ public final class ProgramCache: @unchecked Sendable {
     /// binary is stored for the next process). Only the source build's failure is a failure.
     private func build(source: String, options: String, device: Device,
                        context: Context) throws -> Result<BuiltProgram, OpenCLError> {
-        let key = binaryCache?.key(source: source, options: options, device: device)
+        let usesBinaries = cachesCPUDevices || ((try? device.isGPUOrAccelerator) ?? false)
+        let key = usesBinaries ? binaryCache?.key(source: source, options: options, device: device) : nil
         if let key, let binary = binaryCache?.load(key) {
             // clBuildProgram is required for a binary too; any failure means "compile instead".
             let program = try? binary.withUnsafeBytes { try Program(context: context, device: device, binary: $0) }
