@@ -47,7 +47,16 @@ public final class Pipeline {
     /// Processes every file of the catalog. Throws only when results cannot be written or a
     /// lane fails as a whole; per-file problems are results.
     public func run() throws -> RunSummary {
-        try run(configuration.kernel)
+        // Trap: opening the existential (`run(configuration.kernel)`) runs the generic code
+        // unspecialised, with the assembler's per-file dictionary work going through witness
+        // tables: on 20 000 files of 4 KiB that cost 0.1 s more user time (about 5 µs a file,
+        // +50%). The kernels built in are therefore passed as their concrete types, for which the
+        // compiler specialises the run.
+        switch configuration.kernel {
+        case let kernel as BLAKE3Kernel: try run(kernel)
+        case let kernel as ByteHistogramKernel: try run(kernel)
+        default: try run(configuration.kernel)
+        }
     }
 
     /// The run, with the kernel's type known (the assembler is specialised for it).
