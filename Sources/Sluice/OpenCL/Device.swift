@@ -90,6 +90,13 @@ public final class Device: @unchecked Sendable {
         get throws { try scalar(CL_DEVICE_MAX_WORK_GROUP_SIZE, as: Int.self) }
     }
 
+    /// The device's float64 capabilities (denormals, infinities and NaNs, rounding modes, FMA);
+    /// 0 when it has no float64.
+    /// The corresponding OpenCL function is `clGetDeviceInfo` (`CL_DEVICE_DOUBLE_FP_CONFIG`).
+    public var doubleFPConfig: UInt64 {
+        get throws { UInt64(try scalar(CL_DEVICE_DOUBLE_FP_CONFIG, as: cl_device_fp_config.self)) }
+    }
+
     /// Whether device and host share physical memory (integrated GPUs, CPU devices), in which
     /// case mapping a buffer costs no copy. Deprecated in OpenCL 2.0 but still answered.
     /// The corresponding OpenCL function is `clGetDeviceInfo` (`CL_DEVICE_HOST_UNIFIED_MEMORY`).
