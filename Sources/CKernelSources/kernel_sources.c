@@ -8,6 +8,10 @@ static const char histogram_cl[] = {
 #embed "../../Kernels/histogram.cl"
     , 0};
 
+static const char stats_cl[] = {
+#embed "../../Kernels/stats.cl"
+    , 0};
+
 static const char blake3_cl[] = {
 #embed "../../Kernels/blake3.cl"
     , 0};
@@ -15,5 +19,6 @@ static const char blake3_cl[] = {
 const char *sluice_kernel_source(const char *name) {
     if (strcmp(name, "histogram") == 0) return histogram_cl;
     if (strcmp(name, "blake3") == 0) return blake3_cl;
+    if (strcmp(name, "stats") == 0) return stats_cl;
     return NULL;
 }
