@@ -11,6 +11,7 @@ public struct StatisticsFigures: Sendable, Equatable {
     /// The smallest and largest element; a zero is +0.0.
     public var min: Double?
     public var max: Double?
+    /// The sum (0 with no non-NaN element) and the mean.
     public var sum: Double
     public var mean: Double?
     /// The population standard deviation, √(Σ (x − mean)² / n).
@@ -18,6 +19,7 @@ public struct StatisticsFigures: Sendable, Equatable {
     /// Bytes after the last whole element (only a file's end, and its last frame, have any).
     public var trailingBytes: UInt64
 
+    /// Figures from their values.
     public init(count: UInt64, nanCount: UInt64, min: Double?, max: Double?, sum: Double, mean: Double?, std: Double?,
                 trailingBytes: UInt64) {
         self.count = count
@@ -53,6 +55,7 @@ public struct StatisticsOutput: KernelOutput {
         public var figures: StatisticsFigures
     }
 
+    /// The whole file's figures.
     public var file: StatisticsFigures
     /// Each frame's figures, in file order (empty without frames).
     public var frameFigures: [Frame]

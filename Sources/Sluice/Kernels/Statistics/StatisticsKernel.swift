@@ -9,6 +9,7 @@
 /// `stats_pieces` (`Kernels/stats.cl`, which needs float64: `supports(_:)`); the accumulator
 /// merges a file's partials in file order (`StatisticsAccumulator`).
 public struct StatisticsKernel: ComputeKernel {
+    /// The element type every file is read as.
     public var dtype: ElementType
     /// Whether elements are big-endian (little-endian by default).
     public var bigEndian: Bool

@@ -20,13 +20,17 @@ public struct StatisticsPartial: Sendable, Equatable {
     /// Words per partial.
     public static let words = 16
 
+    /// Whole elements, NaNs included.
     public var elements: UInt64
     public var nanCount: UInt64
+    /// Extremes of the non-NaN elements (+inf and -inf when there is none).
     public var min: Double
     public var max: Double
+    /// Sum, mean and Σ (x − mean)² of the non-NaN elements.
     public var sum: Double
     public var mean: Double
     public var m2: Double
+    /// Bytes after the last whole element.
     public var trailingBytes: UInt64
 
     /// The elements the figures are over (the non-NaN ones).
@@ -45,6 +49,7 @@ public struct StatisticsPartial: Sendable, Equatable {
         trailingBytes = field(7)
     }
 
+    /// A partial from its fields.
     public init(elements: UInt64, nanCount: UInt64, min: Double, max: Double, sum: Double, mean: Double, m2: Double,
                 trailingBytes: UInt64) {
         self.elements = elements
