@@ -55,6 +55,7 @@ public final class Pipeline {
         switch configuration.kernel {
         case let kernel as BLAKE3Kernel: try run(kernel)
         case let kernel as ByteHistogramKernel: try run(kernel)
+        case let kernel as StatisticsKernel: try run(kernel)
         default: try run(configuration.kernel)
         }
     }
