@@ -4,11 +4,17 @@ import Sluice
 /// `run`'s choice of kernel and the options of the kernels other than BLAKE3 (BLAKE3's own are
 /// `HashModeOptions` and `--length`).
 struct KernelOptions: ParsableArguments {
-    @Option(name: .long, help: "The kernel to run: blake3 (b3sum's digests; the default), histogram (the 256 byte counts and the entropy of each file), entropy (ent's figures: entropy, chi-square, mean, serial correlation).")
+    @Option(name: .long, help: "The kernel to run: blake3 (b3sum's digests; the default), histogram (the 256 byte counts and the entropy of each file), entropy (ent's figures: entropy, chi-square, mean, serial correlation), stats (count, NaN count, min, max, sum, mean, std of the file's elements; needs --dtype).")
     var kernel: KernelName = .blake3
 
+    @Option(name: .long, help: "stats: the element type, \(ElementType.allCases.map(\.name).joined(separator: ", ")).")
+    var dtype: ElementType?
+
+    @Option(name: .long, help: "stats: the elements' byte order, little (the default) or big.")
+    var endian: ByteOrder?
+
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp(
-        "Figures per consecutive frame of SIZE bytes of each file too (histogram, entropy): one JSONL line per frame after the file's, e.g. 1M.",
+        "Figures per consecutive frame of SIZE bytes of each file too (histogram, entropy, stats; for stats a multiple of the element size): one JSONL line per frame after the file's, e.g. 1M.",
         valueName: "SIZE"), transform: { try ByteCount(parsing: $0, for: "--frame") })
     var frame: ByteCount?
 
@@ -24,6 +30,7 @@ struct KernelOptions: ParsableArguments {
         case .blake3: return BLAKE3Kernel(mode: mode)
         case .histogram: return ByteHistogramKernel(figures: .histogram, frameBytes: frameBytes)
         case .entropy: return ByteHistogramKernel(figures: .entropy, frameBytes: frameBytes)
+        case .stats: return StatisticsKernel(dtype: dtype ?? .u8, bigEndian: endian == .big, frameBytes: frameBytes)
         }
     }
 
@@ -38,7 +45,16 @@ struct KernelOptions: ParsableArguments {
                 throw ValidationError("--format b3sum writes digests: it applies to --kernel blake3 only (use jsonl)")
             }
         } else {
-            if frame != nil { throw ValidationError("--frame applies to --kernel histogram and entropy, not to blake3") }
+            if frame != nil { throw ValidationError("--frame applies to --kernel histogram, entropy and stats, not to blake3") }
+        }
+        if kernel == .stats {
+            guard let dtype else { throw ValidationError("--kernel stats needs --dtype (\(ElementType.allCases.map(\.name).joined(separator: ", ")))") }
+            if let frame, frame.bytes % dtype.byteSize != 0 {
+                throw ValidationError("--frame \(frame.bytes) is not a multiple of the \(dtype.byteSize)-byte \(dtype.name) element")
+            }
+        } else {
+            if dtype != nil { throw ValidationError("--dtype applies to --kernel stats only") }
+            if endian != nil { throw ValidationError("--endian applies to --kernel stats only") }
         }
         if framesNpy != nil && frame == nil { throw ValidationError("--frames-npy needs --frame") }
     }
@@ -46,5 +62,12 @@ struct KernelOptions: ParsableArguments {
 
 /// Kernels `--kernel` accepts.
 enum KernelName: String, ExpressibleByArgument, CaseIterable {
-    case blake3, histogram, entropy
+    case blake3, histogram, entropy, stats
 }
+
+/// `--endian` choices.
+enum ByteOrder: String, ExpressibleByArgument, CaseIterable {
+    case little, big
+}
+
+extension ElementType: ExpressibleByArgument {}

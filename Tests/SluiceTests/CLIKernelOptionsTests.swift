@@ -13,9 +13,15 @@ final class CLIKernelOptionsTests: XCTestCase {
             (["--kernel", "entropy", "--derive-key", "ctx", file], "--derive-key applies to --kernel blake3 only"),
             (["--kernel", "entropy", "--tag", file], "--tag applies to --kernel blake3 only"),
             (["--kernel", "histogram", "--format", "b3sum", file], "--format b3sum writes digests"),
-            (["--frame", "4K", file], "--frame applies to --kernel histogram and entropy"),
+            (["--frame", "4K", file], "--frame applies to --kernel histogram, entropy and stats"),
             (["--kernel", "entropy", "--frames-npy", scratch.path("npy").description, file], "--frames-npy needs --frame"),
             (["--kernel", "entropy", "--frame", "0", file], "--frame takes a size"),
+            (["--kernel", "stats", file], "--kernel stats needs --dtype"),
+            (["--kernel", "stats", "--dtype", "f64", "--frame", "1001", file], "--frame 1001 is not a multiple of the 8-byte f64 element"),
+            (["--kernel", "stats", "--dtype", "f16", file], "--dtype"),
+            (["--kernel", "entropy", "--dtype", "f32", file], "--dtype applies to --kernel stats only"),
+            (["--endian", "big", file], "--endian applies to --kernel stats only"),
+            (["--kernel", "stats", "--dtype", "i16", "--length", "8", file], "--length applies to --kernel blake3 only"),
         ]
         for (arguments, message) in refused {
             let outcome = try Subprocess.sluice(["run"] + arguments)
@@ -43,6 +49,25 @@ final class CLIKernelOptionsTests: XCTestCase {
             streamLine["path"] = nil
             XCTAssertEqual(NSDictionary(dictionary: fileLine), NSDictionary(dictionary: streamLine), kernel)
         }
+    }
+
+    func testStatsLineCarriesTheTypeByteOrderAndFigures() throws {
+        let scratch = try ScratchDirectory()
+        // Big-endian int16 −3, 5, 7 and one trailing byte.
+        let file = try scratch.write(scratch.path("v"), [0xFF, 0xFD, 0x00, 0x05, 0x00, 0x07, 0x2A]).description
+        let outcome = try Subprocess.sluice(["run", "--kernel", "stats", "--dtype", "i16", "--endian", "big", file])
+        XCTAssertEqual(outcome.status, 0, outcome.stderrText)
+        let line = try XCTUnwrap(JSONSerialization.jsonObject(with: outcome.stdout) as? [String: Any])
+        XCTAssertEqual(line["kernel"] as? String, "stats")
+        XCTAssertEqual(line["dtype"] as? String, "i16")
+        XCTAssertEqual(line["endian"] as? String, "big")
+        XCTAssertEqual(line["count"] as? Int, 3)
+        XCTAssertEqual(line["trailing_bytes"] as? Int, 1)
+        XCTAssertEqual(line["min"] as? Double, -3)
+        XCTAssertEqual(line["max"] as? Double, 7)
+        XCTAssertEqual(line["sum"] as? Double, 9)
+        XCTAssertEqual(line["mean"] as? Double, 3)
+        XCTAssertEqual(try XCTUnwrap(line["std"] as? Double), (56.0 / 3).squareRoot(), accuracy: 1e-12)
     }
 
     func testFramesAreJSONLinesAndNPYFilesThatNumpyReadsBack() throws {
