@@ -39,7 +39,7 @@ public enum KernelBenchmark {
     }
 
     /// The kernels other than BLAKE3 that `run` times on the large message.
-    public static let pieceKernels: [any ComputeKernel] = [ByteHistogramKernel(figures: .entropy)]
+    public static let pieceKernels: [any ComputeKernel] = [ByteHistogramKernel(figures: .entropy), StatisticsKernel(dtype: .f32)]
 
     /// `kernel`'s CPU executor over `bytes`, cut into the kernel's pieces and run in 1 MiB
     /// batches, as a CPU worker runs them (no assembly). Its workload is the kernel's name.
