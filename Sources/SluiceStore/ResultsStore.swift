@@ -1,0 +1,158 @@
+import Foundation
+import GRDB
+import Sluice
+
+/// A results store: one SQLite file in WAL mode holding the runs made on it and one result per
+/// file and kernel fingerprint (docs/results.md has the schema).
+///
+/// Opening checks the file before any work: that it can be opened as asked, that it is a
+/// SQLite database, that it is a sluice store (or empty), and that its schema version is one
+/// this sluice knows; for writing, it brings the schema up to date. Each failure is a
+/// `StoreError` naming the store.
+public final class ResultsStore: @unchecked Sendable {
+    /// The store as the command line names it, for messages.
+    public let label: String
+    /// The file.
+    public let path: String
+    let queue: DatabaseQueue
+
+    /// How to open a store.
+    public enum Access: Sendable {
+        /// Read and write; created when missing; schema brought up to date.
+        case write
+        /// Read only; the file must exist and be a store.
+        case read
+    }
+
+    /// Opens (or, for `.write`, creates) the store at `path`.
+    /// - Throws: `StoreError` with `label` and the reason.
+    public init(path: String, label: String, access: Access) throws {
+        self.label = label
+        self.path = path
+        try Self.checkFile(path, access: access, label: label)
+        var configuration = Configuration()
+        configuration.readonly = access == .read
+        // Another sluice writing the same store (a second run, a merge) holds the write lock for
+        // one batch at a time: wait for it rather than fail.
+        configuration.busyMode = .timeout(60)
+        configuration.label = "sluice-store"
+        if access == .write {
+            // In WAL mode NORMAL never corrupts and a process crash (kill -9) loses no committed
+            // batch; only a power loss may lose the last few. (WAL itself is set by `prepare`,
+            // once the file is known to be a store: another database is left as it is.)
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        }
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            try queue.inDatabase { db in try Self.prepare(db, access: access) }
+        } catch {
+            throw StoreError(label: label, error)
+        }
+    }
+
+    /// The checks SQLite would make less clearly: a folder, a missing file or folder, no
+    /// permission (errno's words).
+    private static func checkFile(_ path: String, access: Access, label: String) throws {
+        var status = stat()
+        if stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+            throw StoreError(label: label, reason: String(cString: strerror(EISDIR)))
+        }
+        let flags = access == .write ? O_RDWR | O_CREAT | O_CLOEXEC : O_RDONLY | O_CLOEXEC
+        let fd = open(path, flags, 0o666)
+        guard fd >= 0 else { throw StoreError(label: label, reason: String(cString: strerror(errno))) }
+        Glibc.close(fd)
+        if access == .write {
+            // The WAL and its index live beside the file.
+            let folder = (path as NSString).deletingLastPathComponent
+            if Glibc.access(folder.isEmpty ? "." : folder, W_OK) != 0 {
+                throw StoreError(label: label, reason: "its folder is not writable (\(String(cString: strerror(errno))))")
+            }
+        }
+    }
+
+    /// Checks that the database is a sluice store this sluice can use, and for writing creates
+    /// or migrates its tables.
+    private static func prepare(_ db: Database, access: Access) throws {
+        let application = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+        let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+        let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+        if application != StoreSchema.applicationID {
+            guard application == 0, tables == 0 else {
+                throw StoreError(label: "", reason: "not a sluice results store (an SQLite database of something else)")
+            }
+            guard access == .write else { throw StoreError(label: "", reason: "not a sluice results store (empty)") }
+        }
+        if version > StoreSchema.currentVersion {
+            throw StoreError(label: "", reason: "made by a newer sluice (store version \(version); this sluice knows up to \(StoreSchema.currentVersion))")
+        }
+        guard access == .write else { return }
+        try db.execute(sql: "PRAGMA journal_mode = WAL")
+        guard version < StoreSchema.currentVersion else { return }
+        try db.inTransaction(.immediate) {
+            for script in StoreSchema.migrations[version...] { try db.execute(sql: script) }
+            try db.execute(sql: "PRAGMA application_id = \(StoreSchema.applicationID)")
+            try db.execute(sql: "PRAGMA user_version = \(StoreSchema.currentVersion)")
+            return .commit
+        }
+    }
+
+    /// Runs `body` in one write transaction; errors name the store.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try queue.write(body)
+        } catch {
+            throw StoreError(label: label, error)
+        }
+    }
+
+    /// Runs `body` with read access; errors name the store.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try queue.read(body)
+        } catch {
+            throw StoreError(label: label, error)
+        }
+    }
+
+    /// The kernel fingerprints that have results, with how many.
+    public func fingerprints() throws -> [(fingerprint: String, kernel: String, results: Int)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT fingerprint, kernel, count(*) AS n FROM results GROUP BY fingerprint, kernel ORDER BY fingerprint")
+                .map { ($0["fingerprint"], $0["kernel"], $0["n"]) }
+        }
+    }
+
+    /// Every result row of `fingerprint` (every fingerprint when nil), in path byte order.
+    public func results(fingerprint: String? = nil) throws -> [StoredResult] {
+        try read { db in
+            let sql = "SELECT * FROM results" + (fingerprint == nil ? "" : " WHERE fingerprint = ?") + " ORDER BY path, fingerprint"
+            return try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(fingerprint.map { [$0] } ?? []))
+                .map(StoredResult.init(row:)).reduce(into: []) { $0.append($1) }
+        }
+    }
+
+    /// Every run, oldest first.
+    public func runs() throws -> [StoredRun] {
+        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id").map(StoredRun.init(row:)) }
+    }
+
+    /// Closes the store: the last connection to close moves the WAL into the file and removes
+    /// it, so a finished store is one file.
+    public func close() throws {
+        do {
+            try queue.close()
+        } catch {
+            throw StoreError(label: label, error)
+        }
+    }
+
+    /// Makes the WAL part of the file and removes it (at the end of a command; SQLite does it
+    /// too when the last connection closes).
+    public func checkpoint() throws {
+        do {
+            _ = try queue.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        } catch {
+            throw StoreError(label: label, error)
+        }
+    }
+}
