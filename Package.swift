@@ -57,9 +57,11 @@ let package = Package(
         ),
         // The results store: SQLite (WAL) written by the write stage, read by resume, audit,
         // export and merge. Apart from `Sluice` so that only the store links GRDB.
+        .target(name: "CSluiceStore", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(
             name: "SluiceStore",
-            dependencies: ["Sluice", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Sluice", "CSluiceStore", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "GRDBSQLite", package: "GRDB.swift")]
         ),
         .executableTarget(
             name: "sluice",

@@ -1,5 +1,7 @@
+import CSluiceStore
 import Foundation
 import GRDB
+import GRDBSQLite
 import Sluice
 
 /// A results store: one SQLite file in WAL mode holding the runs made on it and one result per
@@ -40,7 +42,15 @@ public final class ResultsStore: @unchecked Sendable {
             // In WAL mode NORMAL never corrupts and a process crash (kill -9) loses no committed
             // batch; only a power loss may lose the last few. (WAL itself is set by `prepare`,
             // once the file is known to be a store: another database is left as it is.)
-            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                // A run ends without copying the WAL into the file (and without its two syncs):
+                // the WAL is the store's too, checkpointed as it grows (every 1000 pages) and
+                // by `close(checkpointing: true)`.
+                guard sluice_sqlite3_no_checkpoint_on_close(db.sqliteConnection, 1) == SQLITE_OK else {
+                    throw DatabaseError(message: "cannot keep the WAL at close")
+                }
+            }
         }
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
@@ -86,7 +96,15 @@ public final class ResultsStore: @unchecked Sendable {
             throw StoreError(label: "", reason: "made by a newer sluice (store version \(version); this sluice knows up to \(StoreSchema.currentVersion))")
         }
         guard access == .write else { return }
+        if tables == 0 {
+            // A new store's first write (the switch to WAL) goes through a rollback journal and
+            // its syncs: 5 to 70 ms here, most of a short run's cost of --db. Only a power loss
+            // in these first milliseconds could tear the new, still empty file; a process crash
+            // loses nothing (the page cache stays), and the end of the run syncs it all.
+            try db.execute(sql: "PRAGMA synchronous = OFF")
+        }
         try db.execute(sql: "PRAGMA journal_mode = WAL")
+        try db.execute(sql: "PRAGMA synchronous = NORMAL")
         guard version < StoreSchema.currentVersion else { return }
         try db.inTransaction(.immediate) {
             for script in StoreSchema.migrations[version...] { try db.execute(sql: script) }
@@ -136,21 +154,19 @@ public final class ResultsStore: @unchecked Sendable {
         try read { db in try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id").map(StoredRun.init(row:)) }
     }
 
-    /// Closes the store: the last connection to close moves the WAL into the file and removes
-    /// it, so a finished store is one file.
-    public func close() throws {
+    /// Closes the store. A store opened for writing keeps its WAL (`FILE-wal`, `FILE-shm`)
+    /// unless `checkpointing`: then SQLite copies the WAL into the file, syncs it and removes
+    /// the WAL, so that the store is one file (what `merge` leaves).
+    public func close(checkpointing: Bool = false) throws {
         do {
+            if checkpointing {
+                try queue.inDatabase { db in
+                    guard sluice_sqlite3_no_checkpoint_on_close(db.sqliteConnection, 0) == SQLITE_OK else {
+                        throw DatabaseError(message: "cannot checkpoint at close")
+                    }
+                }
+            }
             try queue.close()
-        } catch {
-            throw StoreError(label: label, error)
-        }
-    }
-
-    /// Makes the WAL part of the file and removes it (at the end of a command; SQLite does it
-    /// too when the last connection closes).
-    public func checkpoint() throws {
-        do {
-            _ = try queue.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
         } catch {
             throw StoreError(label: label, error)
         }

@@ -27,9 +27,9 @@ public final class ResultsWriter: @unchecked Sendable {
     /// Results committed so far, and how many of them had an output.
     private(set) public var committed = RunCounts()
 
-    /// Rows per batch and its longest wait, by default: 4096 and 1 s (docs/results.md has the
+    /// Rows per batch and its longest wait, by default: 1024 and 1 s (docs/results.md has the
     /// measurement).
-    public init(store: ResultsStore, run: Int64, fingerprint: KernelFingerprint, batchRows: Int = 4096,
+    public init(store: ResultsStore, run: Int64, fingerprint: KernelFingerprint, batchRows: Int = 1024,
                 batchSeconds: Double = 1) {
         self.store = store
         self.run = run
@@ -114,13 +114,11 @@ public final class ResultsWriter: @unchecked Sendable {
     /// One transaction: every result of `batch` replaces its row.
     private func commit(_ batch: [FileResult]) throws -> RunCounts {
         try store.write { db in
-            let statement = try db.cachedStatement(sql: Self.upsert)
+            let insert = try ResultRowInsert(db, run: run, kernel: kernel, fingerprint: fingerprint)
             var counts = RunCounts()
             for result in batch {
-                let row = StoredResult(result, run: run, kernel: kernel, fingerprint: fingerprint)
-                statement.setUncheckedArguments(row.arguments)
-                try statement.execute()
-                if row.isOK { counts.computed += 1 } else { counts.failed += 1 }
+                try insert.insert(result)
+                if result.problem == nil { counts.computed += 1 } else { counts.failed += 1 }
             }
             return counts
         }

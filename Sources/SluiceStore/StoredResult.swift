@@ -23,7 +23,8 @@ public struct StoredResult: Sendable, Equatable {
     public var status: String
     /// The digest, for kernels that compute one.
     public var digest: [UInt8]?
-    /// The kernel's output members as one JSON object (digest included), when there is output.
+    /// The kernel's output members as one JSON object, without the digest (which is `digest`);
+    /// nil when the digest is the whole output (BLAKE3) or there is none.
     public var result: String?
     /// The problem's message.
     public var problem: String?
@@ -52,7 +53,15 @@ public struct StoredResult: Sendable, Equatable {
                   size: listed.map { $0.isStream ? result.size : $0.size },
                   mtimeNanoseconds: listed?.mtimeNanoseconds, device: listed?.device, inode: listed?.inode,
                   status: result.problem?.kind.rawValue ?? "ok", digest: result.output?.digest,
-                  result: result.output.map { MembersJSON.text(of: $0.members) }, problem: result.problem?.message)
+                  result: result.output.flatMap { output in
+                      MembersJSON.bytes(of: output.members, omittingDigest: output.digest).map { String(decoding: $0, as: UTF8.self) }
+                  },
+                  problem: result.problem?.message)
+    }
+
+    /// The kernel's output members (JSONL's), the digest's included; empty without an output.
+    public func outputMembers() throws -> [JSONMember] {
+        isOK ? try MembersJSON.outputMembers(result: result, digest: digest) : []
     }
 
     /// Whether the row holds an output.

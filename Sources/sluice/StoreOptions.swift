@@ -22,7 +22,7 @@ struct StoreOptions: ParsableArguments {
     var dbBatch: Int?
 
     /// Results per batch when `--db-batch` is not given.
-    static let defaultBatchRows = 4096
+    static let defaultBatchRows = 1024
 
     func validate() throws {
         if (resume || update) && db == nil { throw ValidationError("--\(update ? "update" : "resume") needs --db FILE") }

@@ -16,7 +16,7 @@ struct TestStore {
     func results() throws -> [StoredResult] { try open().results() }
     func runs() throws -> [StoredRun] { try open().runs() }
     /// Moves the WAL into the file (a read-only connection cannot).
-    func checkpoint() throws { try ResultsStore(path: path, label: path, access: .write).checkpoint() }
+    func checkpoint() throws { try ResultsStore(path: path, label: path, access: .write).close(checkpointing: true) }
 
     /// path → hex digest of the `ok` rows; a path stored twice fails the test.
     func digests(file: StaticString = #filePath, line: UInt = #line) throws -> [String: String] {
