@@ -12,8 +12,13 @@ public final class StoreSink: ResultSink {
     }
 
     /// The store first, so that a store that can no longer be written stops the run at once.
+    /// - Throws: `OutputError` (exit 3) `--db FILE: why` when a batch failed.
     public func write(_ result: FileResult) throws {
-        try writer.add(result)
+        do {
+            try writer.add(result)
+        } catch let error as StoreError {
+            throw OutputError(message: error.description)
+        }
         try inner.write(result)
     }
 
@@ -21,7 +26,11 @@ public final class StoreSink: ResultSink {
     public func finish() throws {
         var innerError: Error?
         do { try inner.finish() } catch { innerError = error }
-        try writer.close()
+        do {
+            try writer.close()
+        } catch let error as StoreError {
+            throw OutputError(message: error.description)
+        }
         if let innerError { throw innerError }
     }
 

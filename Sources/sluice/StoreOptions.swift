@@ -102,8 +102,9 @@ final class RunStore {
                     lines.append("sluice: \(store.label): run \(run): \(counts.reused) unchanged, \(counts.changed) changed, "
                                  + "\(counts.new) new, \(counts.vanished) vanished")
                 } else {
-                    lines.append("sluice: \(store.label): run \(run): \(counts.reused) files already stored were left out, "
-                                 + "\(counts.computed + counts.failed) written")
+                    lines.append("sluice: \(store.label): run \(run): "
+                                 + CheckTally.counted(counts.reused, "file already stored was", "files already stored were")
+                                 + " left out, \(counts.computed + counts.failed) written")
                 }
             }
             try store.setDevice(device, run: run)

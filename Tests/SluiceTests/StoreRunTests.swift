@@ -104,46 +104,48 @@ final class StoreRunTests: XCTestCase {
 
     /// kill -9 at random moments (while the store is opened, mid-batch, while committing, at the
     /// end), each time followed by `--resume`; one last `--resume` then leaves b3sum's digest
-    /// for every file, each exactly once, and no other row.
+    /// for every file, each exactly once, and no other row. In up to three episodes, each on a
+    /// fresh store, until kills have landed between a first and a last batch at least twice.
     func testKillNineAtRandomMomentsThenResumeGivesEveryDigestOnce() throws {
         let scratch = try ScratchDirectory()
         let files = try scratch.makeTree("tree", count: 400, sizes: 0...120_000)
-        let db = scratch.path("results.db")
-        let arguments = ["run", "-q", "--device", "cpu", "--readers", "1", "--workers", "1", "--db", db.description,
-                         "--db-batch", "7", "--resume", scratch.path("tree").description]
-        // How long a whole run takes here, so that the kills spread over all of one.
-        let calibration = scratch.path("calibration.db").description
-        let started = Date()
-        XCTAssertEqual(try Subprocess.sluice(arguments.map { $0 == db.description ? calibration : $0 }).status, 0)
-        let whole = Date().timeIntervalSince(started)
+        let expected = try b3sumDigests(files)
+        let tree = scratch.path("tree").description
         var partial = 0
-        var stored: [Int] = []
-        for round in 0..<12 {
-            let run = try BackgroundSluice(arguments, in: scratch, name: "round-\(round)")
-            // Anywhere from the start-up to about the end of the work left.
-            let left = Double(files.count - (stored.last ?? 0)) / Double(files.count)
-            usleep(UInt32(Double.random(in: 0.002...max(0.01, whole * left)) * 1e6))
-            run.send(SIGKILL)
-            XCTAssertTrue(run.waitForExit(seconds: 20))
-            let count = (try? TestStore(db).results().count) ?? 0
-            if run.process.terminationReason == .uncaughtSignal && count > (stored.last ?? 0) && count < files.count {
-                partial += 1
+        var history: [[Int]] = []
+        // How long a whole run takes, learnt as the runs go (shorter whenever one ends by itself).
+        var whole = 0.5
+        for episode in 0..<3 where partial < 2 {
+            let db = scratch.path("results-\(episode).db")
+            let arguments = ["run", "-q", "--device", "cpu", "--readers", "1", "--workers", "1", "--db", db.description,
+                             "--db-batch", "7", "--resume", tree]
+            var stored: [Int] = []
+            for round in 0..<10 where (stored.last ?? 0) < files.count {
+                let run = try BackgroundSluice(arguments, in: scratch, name: "episode-\(episode)-round-\(round)")
+                // Anywhere from the start-up to about the end of the work left.
+                let left = Double(files.count - (stored.last ?? 0)) / Double(files.count)
+                usleep(UInt32(Double.random(in: 0.002...max(0.01, whole * left)) * 1e6))
+                run.send(SIGKILL)
+                XCTAssertTrue(run.waitForExit(seconds: 20))
+                if run.process.terminationReason == .exit { whole *= 0.6 }
+                let count = (try? TestStore(db).results().count) ?? 0
+                if run.process.terminationReason == .uncaughtSignal && count > (stored.last ?? 0) && count < files.count {
+                    partial += 1
+                }
+                stored.append(count)
             }
-            stored.append(count)
+            history.append(stored)
+            let outcome = try Subprocess.sluice(["run", "--device", "cpu", "--db", db.description, "--resume", tree])
+            XCTAssertEqual(outcome.status, 0, outcome.stderrText)
+            let rows = try TestStore(db).results()
+            XCTAssertEqual(rows.count, files.count, "one row per file (rows after each kill: \(stored))")
+            XCTAssertEqual(Set(rows.map(\.path)).count, rows.count)
+            XCTAssertTrue(rows.allSatisfy(\.isOK))
+            assertSameDigests(try TestStore(db).digests(), expected)
+            XCTAssertEqual(try TestStore(db).runs().last?.status, "complete")
         }
         // The kills did land between a first and a last batch, more than once.
-        XCTAssertGreaterThan(partial, 1, "rows after each kill: \(stored) (a whole run takes \(whole) s)")
-        let outcome = try Subprocess.sluice(["run", "--device", "cpu", "--db", db.description, "--resume",
-                                            scratch.path("tree").description])
-        XCTAssertEqual(outcome.status, 0, outcome.stderrText)
-        let rows = try TestStore(db).results()
-        XCTAssertEqual(rows.count, files.count, "one row per file (rows after each kill: \(stored))")
-        XCTAssertEqual(Set(rows.map(\.path)).count, rows.count)
-        XCTAssertTrue(rows.allSatisfy(\.isOK))
-        assertSameDigests(try TestStore(db).digests(), try b3sumDigests(files))
-        let runs = try TestStore(db).runs()
-        XCTAssertEqual(runs.last?.status, "complete")
-        XCTAssertGreaterThanOrEqual(runs.filter { $0.status == "running" }.count, partial, "a killed run's row says running")
+        XCTAssertGreaterThan(partial, 1, "rows after each kill, per episode: \(history)")
     }
 
     /// Keyed results are kept apart from plain ones by their fingerprint, and the key is in no
@@ -228,6 +230,23 @@ final class StoreRunTests: XCTestCase {
         XCTAssertEqual(outcome.status, 2)
         XCTAssertEqual(outcome.stderrText, "sluice: --db \(db): Permission denied\n")
         XCTAssertEqual(outcome.stdoutText, "")
+    }
+
+    /// A store whose disk fills up during the run stops it like any failed write: one line,
+    /// `sluice: --db FILE: why`, and exit 3.
+    func testFullDiskStopsTheRunWithOneLineAndExit3() throws {
+        guard getuid() == 0 else { throw XCTSkip("needs root to mount a small tmpfs") }
+        let scratch = try ScratchDirectory()
+        let small = try scratch.makeDirectory("small").description
+        let mount = try Subprocess.run(URL(fileURLWithPath: "/bin/mount"), ["-t", "tmpfs", "-o", "size=160k", "tmpfs", small])
+        guard mount.status == 0 else { throw XCTSkip("cannot mount a tmpfs here: \(mount.stderrText)") }
+        defer { _ = try? Subprocess.run(URL(fileURLWithPath: "/bin/umount"), [small]) }
+        // 3000 rows of about 100 bytes: more than 160 KiB holds.
+        for index in 0..<3000 { try scratch.write(scratch.path("tree/a-file-with-a-longish-name-\(index)"), [UInt8(index & 0xFF)]) }
+        let db = small + "/results.db"
+        let outcome = try Subprocess.sluice(["run", "--device", "cpu", "--db", db, scratch.path("tree").description])
+        XCTAssertEqual(outcome.status, 3)
+        XCTAssertEqual(outcome.stderrText, "sluice: --db \(db): database or disk is full\n")
     }
 
     func testResumeWithoutAStoreIsAUsageError() throws {
