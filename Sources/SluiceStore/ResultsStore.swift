@@ -116,21 +116,26 @@ public final class ResultsStore: @unchecked Sendable {
         try db.execute(sql: "PRAGMA synchronous = NORMAL")
     }
 
-    /// Runs `body` in one write transaction; errors name the store.
+    /// Runs `body` in one write transaction; the database's errors name the store, others
+    /// (the output's, in an export) pass as they are.
     func write<T>(_ body: (Database) throws -> T) throws -> T {
         do {
             return try queue.write(body)
-        } catch {
+        } catch let error as DatabaseError {
             throw StoreError(label: label, error)
+        } catch let error as StoreError {
+            throw StoreError(label: label, reason: error.reason)
         }
     }
 
-    /// Runs `body` with read access; errors name the store.
+    /// Runs `body` with read access; the database's errors name the store, others pass.
     func read<T>(_ body: (Database) throws -> T) throws -> T {
         do {
             return try queue.read(body)
-        } catch {
+        } catch let error as DatabaseError {
             throw StoreError(label: label, error)
+        } catch let error as StoreError {
+            throw StoreError(label: label, reason: error.reason)
         }
     }
 
@@ -144,10 +149,18 @@ public final class ResultsStore: @unchecked Sendable {
 
     /// Every result row of `fingerprint` (every fingerprint when nil), in path byte order.
     public func results(fingerprint: String? = nil) throws -> [StoredResult] {
+        var rows: [StoredResult] = []
+        try forEachResult(fingerprint: fingerprint) { rows.append($0) }
+        return rows
+    }
+
+    /// Calls `body` with each result row of `fingerprint` (every fingerprint when nil), in path
+    /// byte order, one at a time (an export of millions of rows holds one).
+    public func forEachResult(fingerprint: String? = nil, _ body: (StoredResult) throws -> Void) throws {
         try read { db in
             let sql = "SELECT * FROM results" + (fingerprint == nil ? "" : " WHERE fingerprint = ?") + " ORDER BY path, fingerprint"
-            return try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(fingerprint.map { [$0] } ?? []))
-                .map(StoredResult.init(row:)).reduce(into: []) { $0.append($1) }
+            let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(fingerprint.map { [$0] } ?? []))
+            while let row = try cursor.next() { try body(StoredResult(row: row)) }
         }
     }
 

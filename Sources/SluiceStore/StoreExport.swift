@@ -33,10 +33,10 @@ public enum StoreExport {
         }
         if format == .csv { try output.write(Array((csvColumns.joined(separator: ",") + "\n").utf8)) }
         var parameters: [Int64: [JSONMember]] = [:]
-        for row in try store.results(fingerprint: chosen) {
+        try store.forEachResult(fingerprint: chosen) { row in
             switch format {
             case .b3sum:
-                guard row.isOK, let hex = row.hexDigest else { continue }
+                guard row.isOK, let hex = row.hexDigest else { return }
                 try output.write(B3SumFormat.line(hexDigest: hex, path: row.path))
             case .jsonl:
                 if parameters[row.run] == nil { parameters[row.run] = try MembersJSON.members(of: runs[row.run]?.parameters ?? "{}") }

@@ -92,11 +92,22 @@ extension ResultsStore {
         }
     }
 
-    /// The results of `fingerprint` by path, for a run that leaves out what the store holds.
+    /// The results of `fingerprint` by path, for a run that leaves out what the store holds:
+    /// identity and status only (no digest, result or problem).
     public func identities(fingerprint: String) throws -> [RawPath: StoredResult] {
-        var byPath: [RawPath: StoredResult] = [:]
-        for row in try results(fingerprint: fingerprint) { byPath[row.path] = row }
-        return byPath
+        try read { db in
+            var byPath: [RawPath: StoredResult] = [:]
+            let cursor = try Row.fetchCursor(db, sql: """
+                SELECT path, fingerprint, run, kernel, size, mtime_ns, device, inode, status, NULL AS digest,
+                       NULL AS result, NULL AS problem
+                FROM results WHERE fingerprint = ?
+                """, arguments: [fingerprint])
+            while let row = try cursor.next() {
+                let stored = StoredResult(row: row)
+                byPath[stored.path] = stored
+            }
+            return byPath
+        }
     }
 
     static func nowNanoseconds() -> Int64 {
