@@ -37,7 +37,8 @@ public final class ResultsWriter: @unchecked Sendable {
         self.fingerprint = fingerprint.text
         self.batchRows = batchRows
         self.batchSeconds = batchSeconds
-        let thread = Thread { [unowned self] in
+        // The thread holds the writer until `close()` ends its loop.
+        let thread = Thread { [self] in
             Thread.current.name = "sluice-store"
             self.loop()
             self.finished.signal()
