@@ -15,11 +15,12 @@ ARG RUNTIME_IMAGE=debian:bookworm-slim
 FROM ${SWIFT_IMAGE} AS builder
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 
-# OpenCL headers and the loader's pkg-config file (the COpenCL system library target).
+# OpenCL headers and the loader's pkg-config file (the COpenCL system library target), and
+# SQLite's headers (the results store, through GRDB).
 # Versions are not pinned: bookworm is a stable release and only takes security/point fixes.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ocl-icd-opencl-dev opencl-headers pkg-config \
+    && apt-get install -y --no-install-recommends ocl-icd-opencl-dev opencl-headers pkg-config libsqlite3-dev \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src

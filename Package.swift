@@ -17,6 +17,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The results store (`--db`, audit, export, merge): SQLite through GRDB.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -53,16 +55,24 @@ let package = Package(
                 "SIMDKernels", "SIMDKernelsAVX2", "SIMDKernelsAVX512",
             ]
         ),
+        // The results store: SQLite (WAL) written by the write stage, read by resume, audit,
+        // export and merge. Apart from `Sluice` so that only the store links GRDB.
+        .target(name: "CSluiceStore", linkerSettings: [.linkedLibrary("sqlite3")]),
+        .target(
+            name: "SluiceStore",
+            dependencies: ["Sluice", "CSluiceStore", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "GRDBSQLite", package: "GRDB.swift")]
+        ),
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "Sluice",
+                "Sluice", "SluiceStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "SluiceTests",
-            dependencies: ["Sluice"],
+            dependencies: ["Sluice", "SluiceStore"],
             resources: [.copy("Fixtures")]
         ),
     ],

@@ -45,6 +45,9 @@ struct BenchCorpora: ParsableCommand {
     @Flag(name: .long, help: "Print JSON instead of a table.")
     var json = false
 
+    @Flag(name: .long, help: "Also time each sluice row with --db (a fresh results store in the cache folder for every run, removed first inside the timed command) and print its ratio to the plain row; the tools then take turns, one run each per round.")
+    var dbOverhead = false
+
     func run() throws {
         let names = corpus.split(separator: ",").map(String.init)
         for name in names where BenchCorpus.named(name) == nil {
@@ -67,6 +70,14 @@ struct BenchCorpora: ParsableCommand {
                 ("sluice --device \(device)",
                  "\(quote(me)) run --device \(device) -q \(kernelOptions) \(sluiceOptions) \(quote(root.path))")
             }
+            if dbOverhead {
+                let store = quote(cacheURL.appendingPathComponent("bench-overhead.db").path)
+                for device in deviceList {
+                    let run = "\(quote(me)) run --device \(device) -q \(kernelOptions) \(sluiceOptions) --db \(store) \(quote(root.path))"
+                    tools.append(("sluice --device \(device) --db",
+                                  "/bin/sh -c \(quote("rm -f \(store) \(store)-wal \(store)-shm && exec \(run)"))"))
+                }
+            }
             if let baseline {
                 for device in deviceList {
                     tools.append(("baseline --device \(device)",
@@ -76,10 +87,22 @@ struct BenchCorpora: ParsableCommand {
             tools += kernel.peers(list: list.path, cores: cores, batch: batch, quote: quote)
             tools.append(("cat", "xargs -0 -a \(quote(list.path)) cat"))
             var report = CorpusReport(corpus: name, files: corpus.files.count, bytes: corpus.totalBytes, tools: [])
-            for (label, command) in tools {
-                _ = try CommandTimer.run(command)  // warm-up: page cache, PoCL kernel cache
-                var samples: [CommandTimer.Sample] = []
-                for _ in 0..<max(1, repetitions) { samples.append(try CommandTimer.run(command)) }
+            // With --db-overhead the tools take turns, one run each per round, so that a machine
+            // that slows down or speeds up meanwhile weighs on each row alike (the ratio is ~5%).
+            var turns: [[CommandTimer.Sample]] = []
+            if dbOverhead {
+                for (_, command) in tools { _ = try CommandTimer.run(command) }
+                turns = Array(repeating: [], count: tools.count)
+                for _ in 0..<max(1, repetitions) {
+                    for (index, tool) in tools.enumerated() { turns[index].append(try CommandTimer.run(tool.1)) }
+                }
+            }
+            for (position, (label, command)) in tools.enumerated() {
+                var samples: [CommandTimer.Sample] = dbOverhead ? turns[position] : []
+                if !dbOverhead {
+                    _ = try CommandTimer.run(command)  // warm-up: page cache, PoCL kernel cache
+                    for _ in 0..<max(1, repetitions) { samples.append(try CommandTimer.run(command)) }
+                }
                 let times = samples.map(\.seconds).sorted()
                 report.tools.append(ToolReport(
                     tool: label, command: command, median: times[times.count / 2], min: times.first!, max: times.last!,
@@ -88,7 +111,7 @@ struct BenchCorpora: ParsableCommand {
             }
             report.computeRatios()
             reports.append(report)
-            if !json { print(report.table) }
+            if !json { print(report.table + report.storeOverhead) }
         }
         if json {
             let encoder = JSONEncoder()
@@ -175,6 +198,14 @@ struct CorpusReport: Codable {
             for sluice in sluices { ratios[sluice.tool] = sluice.median / tools[index].median }
             tools[index].sluiceOverThis = ratios
         }
+    }
+
+    /// `--db-overhead`: each `… --db` row's median over its plain row's, one line per device.
+    var storeOverhead: String {
+        tools.filter { $0.tool.hasSuffix(" --db") }.compactMap { withStore -> String? in
+            guard let plain = tools.first(where: { $0.tool == String(withStore.tool.dropLast(5)) }) else { return nil }
+            return String(format: "\n  --db overhead: %@ / %@ = %.3f", withStore.tool, plain.tool, withStore.median / plain.median)
+        }.joined()
     }
 
     var table: String {

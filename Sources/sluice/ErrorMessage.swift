@@ -13,6 +13,7 @@ enum ErrorMessage {
         "--workers": "1 to \(Run.maximumThreads) threads",
         "--in-flight": "1 to \(DeviceOptions.maximumInFlight) submissions",
         "--repeat": "a count of repetitions, at least 1",
+        "--db-batch": "1 to 1000000 results",
     ]
 
     /// The line for an error ArgumentParser raised while parsing or validating (exit 2).

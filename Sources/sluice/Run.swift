@@ -102,6 +102,8 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Write the run summary as JSON to FILE.")
     var statsJson: String?
 
+    @OptionGroup var storeOptions: StoreOptions
+
     func validate() throws {
         if paths.isEmpty && filesFrom == nil { throw ValidationError("no files given: name files, directories or --files-from") }
         if let length, length < 1 || length > Run.maximumLength {
@@ -159,6 +161,10 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let mode = try hashMode.mode(length: length ?? 32)
+        // Opened, and the run recorded, before any work: a store that cannot be used is exit 2.
+        let runStore = try storeOptions.db.map { _ in
+            try RunStore(options: storeOptions, kernel: kernelOptions.kernel(mode: mode), shard: shard)
+        }
         var catalogOptions = CatalogOptions()
         catalogOptions.follow = follow
         catalogOptions.order = order
@@ -173,7 +179,7 @@ struct Run: ParsableCommand {
         let interrupt = InterruptFlag.install()
         // Created before the walk, so that the new file is left out of it.
         let resultsFile = try output.map { try ResultsFile(replacing: RawArguments.recover([$0])[0]) }
-        catalogOptions.excludedFiles = resultsFile?.excludedFiles ?? []
+        catalogOptions.excludedFiles = (resultsFile?.excludedFiles ?? []).union(runStore?.excludedFiles ?? [])
         // `sluice run . > sums.b3` inside the tree: the file standard output goes to is this
         // run's output, not one of its inputs.
         var standardOutput = stat()
@@ -181,22 +187,27 @@ struct Run: ParsableCommand {
             catalogOptions.excludedFiles.insert(FileIdentity(device: UInt64(standardOutput.st_dev),
                                                              inode: UInt64(standardOutput.st_ino)))
         }
+        let roots = RawArguments.recover(paths)
         do {
             try run(catalogOptions: catalogOptions, kernel: kernelOptions.kernel(mode: mode), resultsFile: resultsFile,
-                    interrupt: interrupt)
+                    runStore: runStore, interrupt: interrupt)
             try resultsFile?.commit()
+            try runStore?.finish(exitStatus: 0, roots: roots, shard: catalogOptions.shard, quiet: quiet)
         } catch let exit as ExitCode where exit.rawValue == 1 {
             // Some files failed: the list is complete all the same (each failure reported).
             try resultsFile?.commit()
+            try runStore?.finish(exitStatus: 1, roots: roots, shard: catalogOptions.shard, quiet: quiet)
             throw exit
         } catch {
             resultsFile?.discard()
+            try? runStore?.finish(exitStatus: RunStore.exitStatus(of: error), roots: roots, shard: catalogOptions.shard,
+                                  quiet: quiet)
             throw error
         }
     }
 
     private func run(catalogOptions: CatalogOptions, kernel: any ComputeKernel, resultsFile: ResultsFile?,
-                     interrupt: InterruptFlag) throws {
+                     runStore: RunStore?, interrupt: InterruptFlag) throws {
 
         // Checked before any work: a summary that cannot be written must not cost a whole run.
         let statsFile = try statsJson.map { try StatsFile(creating: RawArguments.recover([$0])[0]) }
@@ -220,7 +231,7 @@ struct Run: ParsableCommand {
         var walkThread: Thread?
         do {
             if order == .given {
-                stream = CatalogStream(shard: catalogOptions.shard)
+                stream = CatalogStream(shard: catalogOptions.shard, keep: runStore?.filter)
                 let walk = try Catalog.walk(paths: RawArguments.recover(paths), options: catalogOptions, into: stream)
                 let thread = Thread { walk() }
                 thread.name = "sluice-walk"
@@ -228,7 +239,8 @@ struct Run: ParsableCommand {
                 walkThread = thread
             } else {
                 let listingStarted = StageClock.now()
-                let catalog = try Catalog.build(paths: RawArguments.recover(paths), options: catalogOptions)
+                var catalog = try Catalog.build(paths: RawArguments.recover(paths), options: catalogOptions)
+                if let keep = runStore?.filter { catalog = catalog.keeping(keep) }
                 stream = CatalogStream(catalog: catalog, listingSeconds: Double(StageClock.now() - listingStarted) / 1e9)
             }
         } catch {
@@ -253,6 +265,7 @@ struct Run: ParsableCommand {
         case .jsonl: JSONLinesSink(output: output, kernel: kernel, device: start.name(of: lanes))
         }
         if let directory = kernelOptions.framesNpy { sink = try FramesNPYSink(inner: sink, directory: directory) }
+        if let runStore { sink = runStore.sink(wrapping: sink, device: start.name(of: lanes)) }
         let pipeline = Pipeline(stream: stream, lanes: lanes, configuration: configuration, sink: sink,
                                 cancellation: Cancellation(external: { interrupt.isSet }))
         var summary = try pipeline.run()

@@ -8,6 +8,6 @@ struct SluiceCommand: ParsableCommand {
         commandName: "sluice",
         abstract: "Stream batches of files through compute kernels on a GPU (OpenCL) or CPU SIMD.",
         version: "sluice \(SluiceVersion.current)",
-        subcommands: [Run.self, Check.self, Devices.self, Bench.self]
+        subcommands: [Run.self, Check.self, Devices.self, Bench.self, Audit.self, Export.self, Merge.self]
     )
 }

@@ -85,11 +85,11 @@ public final class Assembler<Kernel: ComputeKernel> {
             failed.insert(position)
             inFlight[position] = nil
             measured[position] = nil
-            finished.append(FileResult(index: job.index, path: job.path, size: job.size, output: nil, problem: problem))
+            finished.append(FileResult(job: job, size: job.size, output: nil, problem: problem))
         case .computed(let position, let job, let size, let output):
             inFlight[position] = nil
             measured[position] = nil
-            finished.append(FileResult(index: job.index, path: job.path, size: size, output: output, problem: nil))
+            finished.append(FileResult(job: job, size: size, output: output, problem: nil))
         case .ended(let position, let job, nil):
             start(position, job: job)
             inFlight[position]!.ended = job
@@ -104,6 +104,6 @@ public final class Assembler<Kernel: ComputeKernel> {
         guard inFlight[position]?.ended != nil, let bytes = inFlight[position]?.bytes, bytes == inFlight[position]?.size,
               var file = inFlight.removeValue(forKey: position), let job = file.ended else { return }
         let output = file.accumulator.finalize(fileSize: file.size)
-        finished.append(FileResult(index: job.index, path: job.path, size: file.size, output: output, problem: nil))
+        finished.append(FileResult(job: job, size: file.size, output: output, problem: nil))
     }
 }

@@ -10,13 +10,23 @@ public struct FileResult: Sendable {
     public var output: (any KernelOutput)?
     /// Why there is no output.
     public var problem: FileProblem?
+    /// The file as the catalog listed it (size, mtime, device, inode: its identity for the
+    /// results store); nil for a problem found while listing.
+    public var listed: FileJob?
 
-    public init(index: Int, path: RawPath, size: UInt64, output: (any KernelOutput)?, problem: FileProblem?) {
+    public init(index: Int, path: RawPath, size: UInt64, output: (any KernelOutput)?, problem: FileProblem?,
+                listed: FileJob? = nil) {
         self.index = index
         self.path = path
         self.size = size
         self.output = output
         self.problem = problem
+        self.listed = listed
+    }
+
+    /// The result of `job`: `size` bytes computed into `output`, or `problem`.
+    public init(job: FileJob, size: UInt64, output: (any KernelOutput)?, problem: FileProblem?) {
+        self.init(index: job.index, path: job.path, size: size, output: output, problem: problem, listed: job)
     }
 
     /// A BLAKE3 result: `digest`, or nil with `problem`.

@@ -17,16 +17,20 @@ public final class CatalogStream: @unchecked Sendable {
     private var closed = false
     private var bytes: UInt64 = 0
     private let shard: Shard?
+    private let keep: CatalogFilter?
     private var seconds: Double = 0
 
-    /// An open stream that `append` fills and `close` ends; `shard` keeps only that shard.
-    public init(shard: Shard? = nil) {
+    /// An open stream that `append` fills and `close` ends; `shard` keeps only that shard, and
+    /// `keep` (called on the walk's thread, after the shard) only the jobs it returns true for.
+    public init(shard: Shard? = nil, keep: CatalogFilter? = nil) {
         self.shard = shard
+        self.keep = keep
     }
 
     /// A complete stream holding `catalog`'s jobs in its order (their indices are kept) and its problems.
     public init(catalog: Catalog, listingSeconds: Double = 0) {
         shard = nil
+        keep = nil
         // Their indices stay the given positions (a permutation of 0..<n), so `--ordered` still
         // restores the given order after a size- or path-ordered run.
         jobs = catalog.jobs
@@ -48,7 +52,7 @@ public final class CatalogStream: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         precondition(!closed, "append after close")
-        for var job in files where shard?.contains(job.path) ?? true {
+        for var job in files where (shard?.contains(job.path) ?? true) && (keep?(job) ?? true) {
             job.index = jobs.count
             bytes &+= job.size
             jobs.append(job)
