@@ -18,7 +18,7 @@ public struct KernelFingerprint: Sendable, Equatable, CustomStringConvertible {
         parameters = kernel.runMembers
         var fields = parameters.map { member -> String in
             var value: [UInt8] = []
-            MembersJSON.append(member.value, to: &value)
+            member.value.append(to: &value)
             return member.key + "=" + String(decoding: value, as: UTF8.self).replacingOccurrences(of: "\"", with: "")
         }
         if let blake3 = kernel as? BLAKE3Kernel, !blake3.mode.flags.isEmpty {

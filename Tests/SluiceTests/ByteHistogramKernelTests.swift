@@ -91,9 +91,7 @@ final class ByteHistogramKernelTests: XCTestCase {
     }
 
     func testFiguresEqualNumpys() throws {
-        guard (try? Subprocess.run(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", "import numpy"]))?.status == 0 else {
-            throw XCTSkip("python3 with numpy is not installed (scripts/setup installs python3-numpy)")
-        }
+        let python = try Subprocess.numpyPython()
         let (scratch, files) = try corpus()
         let script = """
             import json, sys, numpy as np
@@ -115,7 +113,7 @@ final class ByteHistogramKernelTests: XCTestCase {
             print(json.dumps(out))
             """
         let paths = files.keys.sorted().map { scratch.path($0).description }
-        let outcome = try Subprocess.run(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", script] + paths, timeout: 120)
+        let outcome = try Subprocess.run(python, ["-c", script] + paths, timeout: 120)
         XCTAssertEqual(outcome.status, 0, outcome.stderrText)
         let expected = try XCTUnwrap(JSONSerialization.jsonObject(with: outcome.stdout) as? [String: [String: Any]])
         let results = try run(scratch.root, kernel: ByteHistogramKernel(figures: .entropy), lanes: [try TestBackendKind.cpu.make()],

@@ -84,15 +84,13 @@ final class CLIKernelOptionsTests: XCTestCase {
         XCTAssertEqual(lines.dropFirst().map { $0["frame"] as? Int }, [0, 1, 2])
         XCTAssertEqual(lines.dropFirst().map { $0["offset"] as? Int }, [0, 100_000, 200_000])
         XCTAssertEqual(lines.dropFirst().map { $0["length"] as? Int }, [100_000, 100_000, 50_000])
-        guard (try? Subprocess.run(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", "import numpy"]))?.status == 0 else {
-            throw XCTSkip("python3 with numpy is not installed (scripts/setup installs python3-numpy)")
-        }
+        let python = try Subprocess.numpyPython()
         let script = """
             import json, sys, numpy as np
             a = np.load(sys.argv[1])
             print(json.dumps([{k: float(r[k]) for k in a.dtype.names} for r in a]))
             """
-        let loaded = try Subprocess.run(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", script, npyPath])
+        let loaded = try Subprocess.run(python, ["-c", script, npyPath])
         XCTAssertEqual(loaded.status, 0, loaded.stderrText)
         let rows = try XCTUnwrap(JSONSerialization.jsonObject(with: loaded.stdout) as? [[String: Double]])
         XCTAssertEqual(rows.count, 3)

@@ -28,6 +28,18 @@ struct ProcessTimedOut: Error, CustomStringConvertible {
 }
 
 enum Subprocess {
+    /// python3 on the PATH that imports numpy (the reference of the figure kernels' tests;
+    /// `scripts/setup` installs python3-numpy); throws XCTSkip without one.
+    static func numpyPython() throws -> URL {
+        let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
+        for directory in directories {
+            let url = URL(fileURLWithPath: String(directory)).appendingPathComponent("python3")
+            guard FileManager.default.isExecutableFile(atPath: url.path) else { continue }
+            if let probe = try? Subprocess.run(url, ["-c", "import numpy"]), probe.status == 0 { return url }
+        }
+        throw XCTSkip("python3 with numpy is not installed (scripts/setup installs python3-numpy)")
+    }
+
     /// The `sluice` executable built beside the test bundle (`swift build` builds it).
     static func sluiceExecutable() throws -> URL {
         let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

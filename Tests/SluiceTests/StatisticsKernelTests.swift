@@ -563,21 +563,10 @@ final class StatisticsKernelTests: XCTestCase {
             print(json.dumps({"path": job["path"], "file": figures(raw, dtype), "frames": frames}))
         """#
 
-        /// python3 on the PATH that imports numpy; throws XCTSkip without one.
-        static func python() throws -> URL {
-            let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
-            for directory in directories {
-                let url = URL(fileURLWithPath: String(directory)).appendingPathComponent("python3")
-                guard FileManager.default.isExecutableFile(atPath: url.path) else { continue }
-                if let probe = try? Subprocess.run(url, ["-c", "import numpy"]), probe.status == 0 { return url }
-            }
-            throw XCTSkip("python3 with numpy is not installed (apt-get install python3-numpy)")
-        }
-
         /// numpy's figures of each file read as its kernel reads it.
         static func figures(_ jobs: [(path: RawPath, kernel: StatisticsKernel)],
                             scratch: ScratchDirectory) throws -> [RawPath: (file: Expected, frames: [Expected])] {
-            let python = try python()
+            let python = try Subprocess.numpyPython()
             let scriptPath = try scratch.write(scratch.path("numpy-stats.py"), Array(script.utf8))
             let list: [[String: Any]] = jobs.map { job in
                 ["path": job.path.description, "dtype": job.kernel.dtype.name,

@@ -44,7 +44,7 @@ public struct JSONMember: Sendable, Equatable {
 }
 
 /// A JSON value a kernel writes.
-public enum JSONValue: Sendable, Equatable {
+public enum JSONValue: Sendable, Equatable, Decodable {
     case string(String)
     case integer(Int64)
     case unsigned(UInt64)
@@ -54,8 +54,27 @@ public enum JSONValue: Sendable, Equatable {
     case unsignedArray([UInt64])
     case null
 
+    /// Reads a value back as `append` wrote it: a string, then an integer (signed, then
+    /// unsigned), then a float64, then an array of integers.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let text = try? container.decode(String.self) {
+            self = .string(text)
+        } else if let number = try? container.decode(Int64.self) {
+            self = .integer(number)
+        } else if let number = try? container.decode(UInt64.self) {
+            self = .unsigned(number)
+        } else if let number = try? container.decode(Double.self) {
+            self = .number(number)
+        } else {
+            self = .unsignedArray(try container.decode([UInt64].self))
+        }
+    }
+
     /// Appends the value's JSON text.
-    func append(to line: inout [UInt8]) {
+    public func append(to line: inout [UInt8]) {
         switch self {
         case .string(let text): FileRecord.appendQuoted(text, to: &line)
         case .integer(let value): line += String(value).utf8
@@ -78,5 +97,21 @@ public enum JSONValue: Sendable, Equatable {
             line.append(UInt8(ascii: "]"))
         case .null: line += "null".utf8
         }
+    }
+}
+
+extension JSONMember {
+    /// Appends `members` as one JSON object, keys in byte order (`JSONEncoder`'s `.sortedKeys`
+    /// order for these ASCII keys): what every JSONL line and the results store write.
+    public static func appendObject(_ members: [JSONMember], to line: inout [UInt8]) {
+        let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        line.append(UInt8(ascii: "{"))
+        for (index, member) in sorted.enumerated() {
+            if index > 0 { line.append(UInt8(ascii: ",")) }
+            FileRecord.appendQuoted(member.key, to: &line)
+            line.append(UInt8(ascii: ":"))
+            member.value.append(to: &line)
+        }
+        line.append(UInt8(ascii: "}"))
     }
 }

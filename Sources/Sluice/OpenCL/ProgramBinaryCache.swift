@@ -36,10 +36,7 @@ public struct ProgramBinaryCache: Sendable {
         }
 
         /// The digest in lowercase hexadecimal (64 characters).
-        public var description: String {
-            let digits = Array("0123456789abcdef".utf8)
-            return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] }, as: UTF8.self)
-        }
+        public var description: String { Hex.lowercase(bytes) }
     }
 
     /// The folder holding the entries (created on the first store, mode 0700).

@@ -86,20 +86,7 @@ public struct FileRecord: Codable, Sendable, Equatable {
         error = try container.decodeIfPresent(String.self, forKey: Key("error"))
         members = []
         for key in container.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) where !Self.ownKeys.contains(key.stringValue) {
-            let value: JSONValue
-            if try container.decodeNil(forKey: key) {
-                value = .null
-            } else if let text = try? container.decode(String.self, forKey: key) {
-                value = .string(text)
-            } else if let number = try? container.decode(Int64.self, forKey: key) {
-                value = .integer(number)
-            } else if let number = try? container.decode(UInt64.self, forKey: key) {
-                value = .unsigned(number)
-            } else if let number = try? container.decode(Double.self, forKey: key) {
-                value = .number(number)
-            } else {
-                value = .unsignedArray(try container.decode([UInt64].self, forKey: key))
-            }
+            let value = try container.decode(JSONValue.self, forKey: key)
             members.append(JSONMember(key.stringValue, value))
         }
     }
@@ -130,22 +117,14 @@ public struct FileRecord: Codable, Sendable, Equatable {
         if let pathBase64 { fields.append(JSONMember("path_base64", .string(pathBase64))) }
         if let size { fields.append(JSONMember("size", .unsigned(size))) }
         fields += members
-        // JSONEncoder's `.sortedKeys` order (the keys are ASCII: plain byte order).
-        fields.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-        for (index, field) in fields.enumerated() {
-            line.append(index == 0 ? UInt8(ascii: "{") : UInt8(ascii: ","))
-            Self.appendQuoted(field.key, to: &line)
-            line.append(UInt8(ascii: ":"))
-            field.value.append(to: &line)
-        }
-        line.append(UInt8(ascii: "}"))
+        JSONMember.appendObject(fields, to: &line)
         line.append(UInt8(ascii: "\n"))
         return line
     }
 
     /// Appends `text` as a JSON string literal, escaped as `JSONEncoder` escapes it (bytes of
     /// 0x80 and up are UTF-8 sequences and pass as they are).
-    static func appendQuoted(_ text: String, to line: inout [UInt8]) {
+    public static func appendQuoted(_ text: String, to line: inout [UInt8]) {
         let hex = Array("0123456789abcdef".utf8)
         line.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
@@ -165,14 +144,8 @@ public struct FileRecord: Codable, Sendable, Equatable {
 
     /// The record of `result`, computed by `kernel`.
     public init(_ result: FileResult, kernel: any ComputeKernel, device: String) {
-        schema = Self.schemaVersion
-        path = result.path.description
-        pathBase64 = result.path.isValidUTF8 ? nil : Data(result.path.bytes).base64EncodedString()
-        size = result.index < 0 ? nil : result.size
-        self.kernel = kernel.name
-        self.device = device
-        status = result.problem?.kind.rawValue ?? "ok"
-        error = result.problem?.message
-        members = (kernel.runMembers + (result.output?.members ?? [])).sorted { $0.key < $1.key }
+        self.init(path: result.path, size: result.index < 0 ? nil : result.size, kernel: kernel.name, device: device,
+                  status: result.problem?.kind.rawValue ?? "ok", error: result.problem?.message,
+                  members: kernel.runMembers + (result.output?.members ?? []))
     }
 }

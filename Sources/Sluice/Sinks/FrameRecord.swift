@@ -16,14 +16,7 @@ public enum FrameRecord {
             fields.append(JSONMember("path_base64", .string(Data(result.path.bytes).base64EncodedString())))
         }
         fields += frame.members
-        fields.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-        for (index, field) in fields.enumerated() {
-            line.append(index == 0 ? UInt8(ascii: "{") : UInt8(ascii: ","))
-            FileRecord.appendQuoted(field.key, to: &line)
-            line.append(UInt8(ascii: ":"))
-            field.value.append(to: &line)
-        }
-        line.append(UInt8(ascii: "}"))
+        JSONMember.appendObject(fields, to: &line)
         line.append(UInt8(ascii: "\n"))
     }
 }

@@ -51,18 +51,4 @@ public enum BLAKE3Layout {
         while size > 1 && (start % size != 0 || start + size > total || size >= total) { size /= 2 }
         return size
     }
-
-    /// Number of subtrees a file of `size` bytes is cut into (0 for an empty file).
-    public static func subtreeCount(fileSize size: UInt64) -> Int {
-        if size == 0 { return 0 }
-        let total = chunkCount(fileSize: size)
-        if total == 1 { return 1 }
-        var count = 0
-        var start: UInt64 = 0
-        while start < total {
-            start += subtreeChunks(startingAt: start, totalChunks: total)
-            count += 1
-        }
-        return count
-    }
 }
