@@ -1,4 +1,5 @@
-/// What the walk does at one entry of a directory, decided when the directory is read, acted on when the walk reaches it.
+/// What the walk does at one entry of a directory, decided when the directory is read (by the
+/// walk thread or by a thread reading ahead of it), acted on when the walk reaches it.
 enum WalkStep {
     /// A regular file to list.
     case file(FileJob)

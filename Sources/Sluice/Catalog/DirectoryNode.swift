@@ -1,8 +1,9 @@
 /// One directory the walk enters: where it is, what it must still be when opened, and its place
 /// in walk order (the chain of its parents, each with its position among its siblings).
 ///
-/// The walk creates the node of each directory argument; reading a directory creates the nodes
-/// of the subdirectories it will enter.
+/// The walk thread creates the node of each directory argument; reading a directory creates the
+/// nodes of the subdirectories it will enter. `state` and `heapIndex` belong to the
+/// `DirectoryReadPool` that reads ahead, under its lock; a serial walk never touches them.
 final class DirectoryNode: @unchecked Sendable {
     /// The path it is opened by, as printed.
     let path: RawPath
@@ -19,6 +20,25 @@ final class DirectoryNode: @unchecked Sendable {
     let ordinal: Int
     /// 0 for an argument, its parent's plus one otherwise.
     let depth: Int
+
+    /// Where a read-ahead walk stands with this directory (guarded by the pool's lock).
+    var state: State = .new
+    /// Its slot in the pool's heap while `state` is `.queued`.
+    var heapIndex = -1
+
+    /// The life of a node in a `DirectoryReadPool`.
+    enum State {
+        /// Not handed to the pool yet (an argument, until the walk asks for it).
+        case new
+        /// Waiting in the heap for a thread to read it.
+        case queued
+        /// Being read; `ahead` when by a thread reading ahead (it counts against the look-ahead bound).
+        case reading(ahead: Bool)
+        /// Read; its listing waits for the walk to reach it.
+        case read(DirectoryListing, ahead: Bool)
+        /// The walk took its listing.
+        case taken
+    }
 
     /// A node for a directory argument (`ordinal`: the argument's position).
     init(argument path: RawPath, status: FileStatus, ordinal: Int) {

@@ -13,7 +13,8 @@ enum EntryClass {
     case problem(FileProblem.Kind, String)
 }
 
-/// The test seam `DirectoryWalker.beforeOpeningDirectory`, carried to the reader.
+/// The test seam `DirectoryWalker.beforeOpeningDirectory`, carried to the threads that read
+/// ahead of the walk (it is called on the thread that opens the directory).
 final class OpeningSeam: @unchecked Sendable {
     let body: (RawPath) -> Void
     init(_ body: @escaping (RawPath) -> Void) { self.body = body }
@@ -23,7 +24,9 @@ final class OpeningSeam: @unchecked Sendable {
 /// that was listed, reads it to the end, `fstatat`s each entry relative to its descriptor, closes
 /// it, and turns each entry into a `WalkStep` by the walk's rules. Only directories are ever
 /// opened, so a FIFO, socket or device is reported and never touched; the descriptor is closed
-/// before the listing is returned, so the walk holds at most one.
+/// before the listing is returned, so each reading thread holds at most one.
+///
+/// A value: the walk thread and the threads reading ahead of it share one.
 struct DirectoryReader: Sendable {
     /// What entries mean (excludes, links, file systems, loops).
     let rules: WalkRules
@@ -31,7 +34,7 @@ struct DirectoryReader: Sendable {
     let beforeOpening: OpeningSeam?
 
     /// `fstatat`s `names` (each NUL-terminated) relative to the open `directory` and returns
-    /// their classes in the same order.
+    /// their classes in the same order: on the calling thread, or shared with others.
     typealias Classifier = (_ names: [[UInt8]], _ directory: Int32) -> [EntryClass]
 
     /// Directories with at least this many entries have their entries classified on more than

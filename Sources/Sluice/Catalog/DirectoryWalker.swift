@@ -7,12 +7,16 @@ import Darwin
 /// Turns arguments into listed files and problems, in given order (arguments in turn, each
 /// directory walked depth-first with its entries in bytewise name order).
 ///
-/// The walker visits each directory's steps in that order and hands out files and problems as
-/// it goes. Each directory is read (open, `readdir` to the end, `fstatat` of each entry, close:
-/// `DirectoryReader`) when the walk reaches it, and each entry's step is decided then, from that
-/// directory's chain of parents and nothing else. The walk keeps an explicit stack instead of
-/// recursing, so a deep tree cannot overflow the thread's stack, and it holds at most one
-/// directory descriptor, whatever the depth.
+/// The walker is the sequencer of the walk: it visits each directory's steps in that order and
+/// hands out files and problems as it goes. Reading a directory (open, `readdir` to the end,
+/// `fstatat` of each entry, close: `DirectoryReader`) is done here, one directory at a time,
+/// when `CatalogOptions.walkThreads` is 1; with more, a `DirectoryReadPool` reads the
+/// directories the walk will enter ahead of it on several threads, and the walker takes each
+/// listing when it reaches it. Either way what comes out, and in what order, is the same: each
+/// entry's step is decided when its directory is read, from that directory's chain of parents
+/// and nothing else. The walk keeps an explicit stack instead of recursing, so a deep tree
+/// cannot overflow the thread's stack, and each reading thread holds at most one directory
+/// descriptor, whatever the depth.
 struct DirectoryWalker {
     /// The rules for entries met while walking.
     private let rules: WalkRules
@@ -20,6 +24,12 @@ struct DirectoryWalker {
     private let readsStreams: Bool
     /// Standard input was used already (`CatalogOptions.standardInputTaken`, or a `-` listed before).
     private var standardInputTaken: Bool
+    /// Threads that read directories (`CatalogOptions.walkThreads`); 1 reads them here.
+    private let threads: Int
+    /// The look-ahead bound of those threads.
+    private let lookAhead: WalkLookAhead
+    /// The threads reading ahead, made when the first directory is walked with `threads` > 1.
+    private(set) var pool: DirectoryReadPool?
     /// Directory arguments walked so far (their position in walk order).
     private var roots = 0
     /// Regular files found so far, `index` still to be assigned.
@@ -28,7 +38,9 @@ struct DirectoryWalker {
     private(set) var problems: [FileProblem] = []
 
     /// Called with each directory's path just before it is opened: a seam for tests that
-    /// remove or replace a directory in the middle of a walk. `nil` in production.
+    /// remove or replace a directory in the middle of a walk. `nil` in production. With
+    /// `walkThreads` above 1 it is called on the thread that reads the directory, which may be
+    /// ahead of the walk.
     var beforeOpeningDirectory: ((RawPath) -> Void)?
 
     /// Where found files and problems go as each directory is walked, for readers that start
@@ -49,6 +61,8 @@ struct DirectoryWalker {
         rules = WalkRules(options: options)
         readsStreams = options.readsStreams
         standardInputTaken = options.standardInputTaken
+        threads = max(1, options.walkThreads)
+        lookAhead = options.walkLookAhead
     }
 
     /// Lists one argument: a regular file becomes a job, a directory is walked, `-` (standard
@@ -131,10 +145,14 @@ struct DirectoryWalker {
         if let steps = listing.steps { stack.append(steps) }
     }
 
-    /// `directory`'s listing.
-    private func listing(of directory: DirectoryNode) -> DirectoryListing {
+    /// `directory`'s listing: read here, or by the pool that reads ahead.
+    private mutating func listing(of directory: DirectoryNode) -> DirectoryListing {
         let reader = DirectoryReader(rules: rules, beforeOpening: beforeOpeningDirectory.map(OpeningSeam.init))
-        return reader.read(directory) { names, fd in reader.classifyOnTwoThreads(names, in: fd) }
+        guard threads > 1 else {
+            return reader.read(directory) { names, fd in reader.classifyOnTwoThreads(names, in: fd) }
+        }
+        if pool == nil { pool = DirectoryReadPool(reader: reader, threads: threads, lookAhead: lookAhead) }
+        return pool!.listing(of: directory)
     }
 
     /// The problem for an argument whose `stat` (following links) failed.

@@ -5,7 +5,8 @@ import Darwin
 #endif
 
 /// What the walk does with the entries it meets inside directories, fixed from `CatalogOptions`
-/// before it starts.
+/// before it starts. A value shared by the walk thread and the threads that read ahead of it, so
+/// an entry gets the same verdict whichever thread reads its directory.
 struct WalkRules: Sendable {
     /// Follow symbolic links found inside directories (`CatalogOptions.follow`).
     let follow: Bool
