@@ -250,20 +250,24 @@ final class CatalogParallelWalkTests: XCTestCase {
         }
     }
 
-    func testAFileOrASmallFlatFolderStartsNoThread() throws {
+    func testAFileASmallFlatFolderOrAChainStartsNoThread() throws {
         let scratch = try ScratchDirectory()
         let file = try scratch.write("file", size: 1)
         for entry in 0 ..< 50 { try scratch.write("flat/f\(entry)", size: 1) }
+        try scratch.write("chain/sub/f", size: 1)
         try scratch.write("nested/sub/f", size: 1)
+        try scratch.write("nested/sub2/f", size: 1)
         var walker = walker(threads: 4)
         walker = try visited(walker, [file])
         XCTAssertNil(walker.pool)
         walker = try visited(walker, [scratch.path("flat")])
         XCTAssertEqual(walker.pool?.helpersStarted, 0)
         XCTAssertEqual(walker.files.count, 51)
+        walker = try visited(walker, [scratch.path("chain")])
+        XCTAssertEqual(walker.pool?.helpersStarted, 0, "one subfolder: the walk enters it next itself")
         walker = try visited(walker, [scratch.path("nested")])
-        XCTAssertEqual(walker.pool?.helpersStarted, 3, "a subfolder to read: the helpers start")
-        XCTAssertEqual(walker.files.count, 52)
+        XCTAssertEqual(walker.pool?.helpersStarted, 3, "two subfolders to read: the helpers start")
+        XCTAssertEqual(walker.files.count, 54)
     }
 
     func testDefaultThreadCountIsOnePerCoreUpToEight() {

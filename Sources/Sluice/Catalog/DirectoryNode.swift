@@ -68,12 +68,13 @@ final class DirectoryNode: @unchecked Sendable {
     /// O(depth), and the depth is bounded by `PATH_MAX`: each level adds at least two bytes to
     /// the path the directory is opened by.
     func isOnPath(_ identity: FileIdentity) -> Bool {
-        var node: DirectoryNode? = self
-        while let current = node {
-            if current.identity == identity { return true }
-            node = current.parent
+        // Unretained: each node holds its parent, and `self` is alive for the call.
+        unowned(unsafe) var node = self
+        while node.identity != identity {
+            guard let parent = node.parent else { return false }
+            node = parent
         }
-        return false
+        return true
     }
 
     /// Whether `self` comes before `other` in walk order: depth-first, entries in name order,

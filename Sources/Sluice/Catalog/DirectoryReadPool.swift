@@ -97,6 +97,10 @@ private final class PoolState: @unchecked Sendable {
                 node.state = .reading(ahead: false)
                 let listing = read(node)
                 node.state = .taken
+                // The walk enters the first of the subdirectories queued next: the helpers are
+                // woken only when there is more than that (a chain of single folders stays on
+                // this thread instead of bouncing between threads at every level).
+                if queued.count > 1 { wake() }
                 return listing
             case .read(let listing, let ahead):
                 node.state = .taken
@@ -173,6 +177,7 @@ private final class PoolState: @unchecked Sendable {
             let listing = read(node)
             node.state = .read(listing, ahead: true)
             entriesAhead += listing.steps?.count ?? 0
+            if !queued.isEmpty { startHelpersIfNeeded() }
             condition.broadcast()
         case .chunk(let share, let range):
             condition.unlock()
@@ -182,7 +187,14 @@ private final class PoolState: @unchecked Sendable {
         }
     }
 
-    /// Reads `node` unlocked, then queues the subdirectories it will enter; returns locked.
+    /// Starts the helpers if they are not running yet and wakes every waiting thread (locked).
+    private func wake() {
+        startHelpersIfNeeded()
+        condition.broadcast()
+    }
+
+    /// Reads `node` unlocked, then queues the subdirectories it will enter; returns locked. The
+    /// caller wakes whoever should take them.
     private func read(_ node: DirectoryNode) -> DirectoryListing {
         reads += 1
         peakReads = max(peakReads, reads)
@@ -190,16 +202,10 @@ private final class PoolState: @unchecked Sendable {
         let listing = reader.read(node) { names, directory in classify(names, in: directory) }
         condition.lock()
         reads -= 1
-        var added = false
         for step in (listing.steps ?? []).reversed() {
             guard case .enter(let child) = step else { continue }
             child.state = .queued
             queued.insert(child)
-            added = true
-        }
-        if added {
-            startHelpersIfNeeded()
-            condition.broadcast()
         }
         return listing
     }
@@ -214,8 +220,7 @@ private final class PoolState: @unchecked Sendable {
         let share = ClassificationShare(names: names, directory: directory, chunkEntries: Self.chunkEntries)
         condition.lock()
         shares.append(share)
-        startHelpersIfNeeded()
-        condition.broadcast()
+        wake()
         while let range = share.claim() {
             condition.unlock()
             share.classify(range, with: reader)
