@@ -1,3 +1,5 @@
+import Foundation
+
 /// The order in which the catalog hands out its jobs.
 public enum CatalogOrder: String, Sendable, CaseIterable {
     /// Largest file first, ties broken by path bytes: the long files start early, so the tail
@@ -42,6 +44,18 @@ public struct CatalogOptions: Sendable {
     public var standardInputTaken = false
     /// Files never listed, wherever they are met (a run's own output file inside the tree).
     public var excludedFiles: Set<FileIdentity> = []
+
+    /// Threads that read directories during the walk, the walk's own thread included: with more
+    /// than 1, directories the walk will enter are read ahead of it on several threads and the
+    /// walk still hands out files and problems in given order, the same ones in the same order
+    /// (docs/catalog-and-reader.md, The parallel walk). 1 reads each directory on the walk's
+    /// thread when the walk reaches it. Default: `defaultWalkThreads(cores:)` of this machine.
+    public var walkThreads = CatalogOptions.defaultWalkThreads(cores: ProcessInfo.processInfo.activeProcessorCount)
+    /// How far the threads reading ahead may get (directories and entries read but not yet reached).
+    var walkLookAhead = WalkLookAhead()
+
+    /// The default `walkThreads`: one per core, at most 8.
+    public static func defaultWalkThreads(cores: Int) -> Int { max(1, min(8, cores)) }
 
     /// Defaults: no following, largest first, no shard, no list file, nothing excluded.
     public init() {}

@@ -1,4 +1,3 @@
-import Dispatch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -8,36 +7,43 @@ import Darwin
 /// Turns arguments into listed files and problems, in given order (arguments in turn, each
 /// directory walked depth-first with its entries in bytewise name order).
 ///
-/// The walk never opens anything but directories: every entry is classified with `fstatat`
-/// relative to its directory's descriptor, so a FIFO, socket or device is reported and never
-/// touched. Each directory is opened, read to the end, `fstatat`-ed entry by entry and closed
-/// before any of its subdirectories is opened, so at most one directory descriptor is open at a
-/// time whatever the depth, and the walk keeps an explicit stack instead of recursing, so a deep
-/// tree cannot overflow the thread's stack.
+/// The walker is the sequencer of the walk: it visits each directory's steps in that order and
+/// hands out files and problems as it goes. Reading a directory (open, `readdir` to the end,
+/// `fstatat` of each entry, close: `DirectoryReader`) is done here, one directory at a time,
+/// when `CatalogOptions.walkThreads` is 1; with more, a `DirectoryReadPool` reads the
+/// directories the walk will enter ahead of it on several threads, and the walker takes each
+/// listing when it reaches it. Either way what comes out, and in what order, is the same: each
+/// entry's step is decided when its directory is read, from that directory's chain of parents
+/// and nothing else. The walk keeps an explicit stack instead of recursing, so a deep tree
+/// cannot overflow the thread's stack, and each reading thread holds at most one directory
+/// descriptor, whatever the depth.
 struct DirectoryWalker {
-    /// Follow symbolic links found inside directories.
-    let follow: Bool
-    /// Name and path patterns of entries left out (`CatalogOptions.exclude`), split by kind.
-    private let namePatterns: [[CChar]]
-    private let pathPatterns: [[CChar]]
-    /// Stay on the file system of each argument (`CatalogOptions.oneFileSystem`).
-    private let oneFileSystem: Bool
-    /// Files never listed (`CatalogOptions.excludedFiles`).
-    private let excludedFiles: Set<FileIdentity>
+    /// The rules for entries met while walking.
+    private let rules: WalkRules
     /// Named streams become jobs (`CatalogOptions.readsStreams`).
     private let readsStreams: Bool
     /// Standard input was used already (`CatalogOptions.standardInputTaken`, or a `-` listed before).
     private var standardInputTaken: Bool
+    /// Threads that read directories (`CatalogOptions.walkThreads`); 1 reads them here.
+    private let threads: Int
+    /// The look-ahead bound of those threads.
+    private let lookAhead: WalkLookAhead
+    /// The threads reading ahead, made when the first directory is walked with `threads` > 1.
+    private(set) var pool: DirectoryReadPool?
+    /// Directory arguments walked so far (their position in walk order).
+    private var roots = 0
     /// Regular files found so far, `index` still to be assigned.
     private(set) var files: [FileJob] = []
     /// Problems found so far, in walk order.
     private(set) var problems: [FileProblem] = []
 
     /// Called with each directory's path just before it is opened: a seam for tests that
-    /// remove or replace a directory in the middle of a walk. `nil` in production.
+    /// remove or replace a directory in the middle of a walk. `nil` in production. With
+    /// `walkThreads` above 1 it is called on the thread that reads the directory, which may be
+    /// ahead of the walk.
     var beforeOpeningDirectory: ((RawPath) -> Void)?
 
-    /// Where found files and problems go as each directory is read, for readers that start
+    /// Where found files and problems go as each directory is walked, for readers that start
     /// before the walk ends; nil keeps them in `files` and `problems`.
     var stream: CatalogStream?
 
@@ -52,29 +58,11 @@ struct DirectoryWalker {
     init(follow: Bool) { self.init(options: { var options = CatalogOptions(); options.follow = follow; return options }()) }
 
     init(options: CatalogOptions) {
-        follow = options.follow
-        namePatterns = options.exclude.filter { !$0.contains("/") }.map { Array($0.utf8CString) }
-        pathPatterns = options.exclude.filter { $0.contains("/") }.map { Array($0.utf8CString) }
-        oneFileSystem = options.oneFileSystem
-        excludedFiles = options.excludedFiles
+        rules = WalkRules(options: options)
         readsStreams = options.readsStreams
         standardInputTaken = options.standardInputTaken
-    }
-
-    /// Whether an entry met while walking is left out by `--exclude`.
-    private func isExcluded(name terminatedName: [UInt8], path: RawPath) -> Bool {
-        if !namePatterns.isEmpty {
-            let matched = terminatedName.withUnsafeBufferPointer { name in
-                name.withMemoryRebound(to: CChar.self) { name in
-                    namePatterns.contains { fnmatch($0, name.baseAddress!, 0) == 0 }
-                }
-            }
-            if matched { return true }
-        }
-        if !pathPatterns.isEmpty {
-            return path.withCString { path in pathPatterns.contains { fnmatch($0, path, 0) == 0 } }
-        }
-        return false
+        threads = max(1, options.walkThreads)
+        lookAhead = options.walkLookAhead
     }
 
     /// Lists one argument: a regular file becomes a job, a directory is walked, `-` (standard
@@ -111,8 +99,10 @@ struct DirectoryWalker {
         case .success(let status):
             switch status.type {
             case .regular:
-                if !excludedFiles.contains(status.identity) { files.append(job(path, status)) }
-            case .directory: walk(root: path, status: status)
+                if !rules.excludedFiles.contains(status.identity) { files.append(DirectoryReader.job(path, status)) }
+            case .directory:
+                walk(DirectoryNode(argument: path, status: status, ordinal: roots))
+                roots += 1
             case .fifo where readsStreams, .characterDevice where readsStreams:
                 files.append(FileJob(index: 0, path: path, size: 0, mtimeNanoseconds: 0, device: status.device,
                                      inode: status.inode, isStream: true))
@@ -123,172 +113,46 @@ struct DirectoryWalker {
 
     // MARK: - Walking one directory tree
 
-    /// One directory entry, classified when its directory was read and acted on when the walk
-    /// reaches it, so problems and files come out in one consistent order.
-    private struct Entry {
-        /// The name followed by a NUL byte, ready for `fstatat`.
-        var terminatedName: [UInt8]
-        var outcome: Outcome
-    }
-
-    private enum Outcome {
-        /// `fstatat` succeeded; `viaSymlink` when the entry is a symbolic link that was followed.
-        case found(FileStatus, viaSymlink: Bool)
-        /// Already a problem (vanished, dangling link, …): report it when reached.
-        case problem(FileProblem.Kind, String)
-    }
-
-    /// A directory being walked: its path, identity and the entries not yet reached,
-    /// last-first so that `popLast` yields name order.
-    private struct Frame {
-        var path: RawPath
-        var identity: FileIdentity
-        var pending: [Entry]
-    }
-
-    private mutating func walk(root: RawPath, status: FileStatus) {
-        let rootDevice = status.device
-        var stack: [Frame] = []
-        var ancestors: Set<FileIdentity> = []
-        if let frame = read(directory: root, expected: status.identity, followLastLink: true) {
-            stack.append(frame)
-            ancestors.insert(frame.identity)
-        }
+    /// Walks the tree under `root` depth-first: each directory's steps in name order, a
+    /// subdirectory's whole walk at its place.
+    private mutating func walk(_ root: DirectoryNode) {
+        // The steps not yet taken of each directory being walked, last first.
+        var stack: [[WalkStep]] = []
+        enter(root, on: &stack)
         while !stack.isEmpty {
-            guard let entry = stack[stack.count - 1].pending.popLast() else {
-                ancestors.remove(stack.removeLast().identity)
+            guard let step = stack[stack.count - 1].popLast() else {
+                stack.removeLast()
                 flush()
                 continue
             }
-            let path = stack[stack.count - 1].path.appending(Array(entry.terminatedName.dropLast()))
-            if isExcluded(name: entry.terminatedName, path: path) { continue }
-            switch entry.outcome {
-            case .problem(let kind, let message):
-                problems.append(FileProblem(path: path, kind: kind, message: message))
-            case .found(let status, let viaSymlink):
-                switch status.type {
-                case .regular:
-                    if !excludedFiles.contains(status.identity) { files.append(job(path, status)) }
-                case .directory:
-                    if oneFileSystem && status.device != rootDevice {
-                        // A mount point: not entered, like `find -xdev`.
-                        continue
-                    } else if ancestors.contains(status.identity) {
-                        // A link (or bind mount) back to a directory we are inside: stop here.
-                        let message = viaSymlink ? "symlink loop" : "directory loop"
-                        problems.append(FileProblem(path: path, kind: .skipped, message: message))
-                    } else {
-                        // What is above this directory in walk order is complete: hand it out.
-                        flush()
-                        if let frame = read(directory: path, expected: status.identity, followLastLink: viaSymlink) {
-                            stack.append(frame)
-                            ancestors.insert(frame.identity)
-                        }
-                    }
-                case .symbolicLink:
-                    problems.append(FileProblem(path: path, kind: .skipped, message: "symbolic link not followed"))
-                default:
-                    problems.append(FileProblem(path: path, kind: .skipped, message: status.notRegularMessage))
-                }
+            switch step {
+            case .file(let job):
+                files.append(job)
+            case .problem(let problem):
+                problems.append(problem)
+            case .enter(let directory):
+                // What is above this directory in walk order is complete: hand it out.
+                flush()
+                enter(directory, on: &stack)
             }
         }
     }
 
-    /// Opens `path`, checks it is still the directory that was listed, reads and classifies all
-    /// its entries, and closes it. `nil` (with a problem recorded) when it cannot be read.
-    private mutating func read(directory path: RawPath, expected: FileIdentity, followLastLink: Bool) -> Frame? {
-        let flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (followLastLink ? 0 : O_NOFOLLOW)
-        beforeOpeningDirectory?(path)
-        let fd: Int32
-        do {
-            fd = try SystemCall.open(path, flags: flags)
-        } catch {
-            problems.append(error.problem(for: path))
-            return nil
-        }
-        guard let directory = fdopendir(fd) else {
-            problems.append(SystemCallError.current("fdopendir").problem(for: path))
-            SystemCall.close(fd)
-            return nil
-        }
-        defer { closedir(directory) }
-
-        do {
-            guard try SystemCall.status(of: fd).identity == expected else {
-                problems.append(FileProblem(path: path, kind: .changed, message: "directory replaced during the walk"))
-                return nil
-            }
-        } catch {
-            problems.append(error.problem(for: path))
-            return nil
-        }
-
-        var names: [[UInt8]] = []
-        while true {
-            errno = 0
-            guard let record = readdir(directory) else {
-                if errno != 0 {
-                    // Keep what was read; the directory itself is reported.
-                    problems.append(SystemCallError.current("readdir").problem(for: path))
-                }
-                break
-            }
-            let name = withUnsafeBytes(of: &record.pointee.d_name) { raw -> [UInt8] in
-                let length = raw.firstIndex(of: 0) ?? raw.count
-                return Array(raw[0 ..< length])
-            }
-            if name == [0x2E] || name == [0x2E, 0x2E] { continue }
-            names.append(name + [0])
-        }
-        // Name order, NUL included: "a\0" sorts before "ab\0" as "a" before "ab". Reversed for popLast.
-        names.sort { $1.lexicographicallyPrecedes($0) }
-
-        return Frame(path: path, identity: expected, pending: classifyAll(names, in: fd))
+    /// Reports `directory`'s own problems and pushes its steps, when it could be read.
+    private mutating func enter(_ directory: DirectoryNode, on stack: inout [[WalkStep]]) {
+        let listing = listing(of: directory)
+        problems += listing.problems
+        if let steps = listing.steps { stack.append(steps) }
     }
 
-    /// Directories with at least this many entries are classified on two threads: `fstatat`
-    /// costs about 2 µs on the development VM, and listing std8k's 8000 files (40 folders of
-    /// 200) went from 0.038 to 0.024 s (docs/performance.md).
-    static let parallelClassificationThreshold = 128
-
-    /// `classify` for every name, in the same order; large directories on two threads (the
-    /// outcomes do not depend on the order in which the entries are examined).
-    private func classifyAll(_ names: [[UInt8]], in directory: Int32) -> [Entry] {
-        guard names.count >= Self.parallelClassificationThreshold else {
-            return names.map { Entry(terminatedName: $0, outcome: classify($0, in: directory)) }
+    /// `directory`'s listing: read here, or by the pool that reads ahead.
+    private mutating func listing(of directory: DirectoryNode) -> DirectoryListing {
+        let reader = DirectoryReader(rules: rules, beforeOpening: beforeOpeningDirectory.map(OpeningSeam.init))
+        guard threads > 1 else {
+            return reader.read(directory) { names, fd in reader.classifyOnTwoThreads(names, in: fd) }
         }
-        var outcomes = [Outcome?](repeating: nil, count: names.count)
-        outcomes.withUnsafeMutableBufferPointer { slots in
-            let parts = 2
-            let slots = slots
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                let range = (names.count * part / parts) ..< (names.count * (part + 1) / parts)
-                for index in range { slots[index] = classify(names[index], in: directory) }
-            }
-        }
-        return zip(names, outcomes).map { Entry(terminatedName: $0, outcome: $1!) }
-    }
-
-    /// `lstat`s one entry (and `stat`s it when it is a link to follow).
-    private func classify(_ terminatedName: [UInt8], in directory: Int32) -> Outcome {
-        terminatedName.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { name in
-                switch SystemCall.status(of: name.baseAddress!, relativeTo: directory, follow: false) {
-                case .failure(let error):
-                    return .problem(error.code == ENOENT ? .vanished : .error, error.description)
-                case .success(let status) where status.type == .symbolicLink && follow:
-                    switch SystemCall.status(of: name.baseAddress!, relativeTo: directory, follow: true) {
-                    case .success(let target): return .found(target, viaSymlink: true)
-                    case .failure(let error):
-                        // `lstat` just found a link, so ENOENT here means its target is missing.
-                        let (kind, message) = DirectoryWalker.unresolvable(error, isLink: true)
-                        return .problem(kind, message)
-                    }
-                case .success(let status):
-                    return .found(status, viaSymlink: false)
-                }
-            }
-        }
+        if pool == nil { pool = DirectoryReadPool(reader: reader, threads: threads, lookAhead: lookAhead) }
+        return pool!.listing(of: directory)
     }
 
     /// The problem for an argument whose `stat` (following links) failed.
@@ -297,20 +161,7 @@ struct DirectoryWalker {
         if error.code == ENOENT, case .success(let status) = SystemCall.status(of: path, follow: false) {
             isLink = status.type == .symbolicLink
         }
-        let (kind, message) = DirectoryWalker.unresolvable(error, isLink: isLink)
+        let (kind, message) = DirectoryReader.unresolvable(error, isLink: isLink)
         return FileProblem(path: path, kind: kind, message: message)
-    }
-
-    /// Kind and message when `stat` failed: a link cycle (ELOOP) and a link whose target is
-    /// missing get their own messages; anything else is the errno text.
-    private static func unresolvable(_ error: SystemCallError, isLink: Bool) -> (FileProblem.Kind, String) {
-        if error.code == ELOOP { return (.error, "symlink loop (\(error))") }
-        if error.code == ENOENT, isLink { return (.error, "dangling symbolic link") }
-        return (.error, error.description)
-    }
-
-    private func job(_ path: RawPath, _ status: FileStatus) -> FileJob {
-        FileJob(index: 0, path: path, size: status.size, mtimeNanoseconds: status.mtimeNanoseconds,
-                device: status.device, inode: status.inode)
     }
 }
