@@ -11,6 +11,7 @@ enum ErrorMessage {
         "--length": "1 to \(Run.maximumLength) output bytes",
         "--readers": "1 to \(Run.maximumThreads) threads",
         "--workers": "1 to \(Run.maximumThreads) threads",
+        "--walk-threads": "1 to \(Run.maximumThreads) threads",
         "--in-flight": "1 to \(DeviceOptions.maximumInFlight) submissions",
         "--repeat": "a count of repetitions, at least 1",
         "--db-batch": "1 to 1000000 results",

@@ -81,6 +81,10 @@ struct Run: ParsableCommand {
     var workers: Int?
 
     @Option(name: .long, parsing: .unconditional,
+            help: "Threads that read directories during the walk, ahead of it, results still in given order (default: one per core, at most 8; 1 reads each directory when the walk reaches it).")
+    var walkThreads: Int?
+
+    @Option(name: .long, parsing: .unconditional,
             help: "Staging memory bound, e.g. 64M (default 4M, but at least one buffer per reader and worker plus one: staging that stays in the CPU caches is faster than more of it).",
             transform: { try ByteCount(parsing: $0, for: "--memory") })
     var memory: ByteCount = ByteCount(bytes: 4 << 20)
@@ -132,6 +136,9 @@ struct Run: ParsableCommand {
         if let workers, !(1...Run.maximumThreads).contains(workers) {
             throw ValidationError("--workers takes 1 to \(Run.maximumThreads) threads; \(workers) is out of range")
         }
+        if let walkThreads, !(1...Run.maximumThreads).contains(walkThreads) {
+            throw ValidationError("--walk-threads takes 1 to \(Run.maximumThreads) threads; \(walkThreads) is out of range")
+        }
         if let batchSize, batchSize.bytes > Run.maximumBatchBytes {
             throw ValidationError("--batch-size \(RunSummary.formatBytes(UInt64(batchSize.bytes))) is larger than the most a batch can be (1 GiB)")
         }
@@ -175,6 +182,7 @@ struct Run: ParsableCommand {
         catalogOptions.readsStreams = true
         catalogOptions.standardInputTaken = filesFrom == "-" || (hashMode.keyed && hashMode.keyFile == nil)
         catalogOptions.oneFileSystem = oneFileSystem
+        if let walkThreads { catalogOptions.walkThreads = walkThreads }
         // Before anything is created that an interrupt must clean up (`-o`'s new file).
         let interrupt = InterruptFlag.install()
         // Created before the walk, so that the new file is left out of it.

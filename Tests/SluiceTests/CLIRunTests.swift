@@ -249,6 +249,78 @@ final class CLIRunTests: XCTestCase {
         XCTAssertTrue(quiet.stderr.isEmpty, "-q prints nothing on stderr: \(quiet.stderrText)")
     }
 
+    /// Every stage, and the listing, says how much CPU time its threads used, and together they
+    /// are no more than the process's: the figures the 10% rule for single-threaded stages is
+    /// read from.
+    func testStatsJSONGivesEachStagesCPUTimeWithinTheProcesses() throws {
+        let scratch = try ScratchDirectory()
+        let tree = scratch.path("tree")
+        try FileManager.default.createDirectory(atPath: tree.description, withIntermediateDirectories: true)
+        for folder in 0..<20 {
+            let directory = tree.description + "/d\(folder)"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            for file in 0..<50 {
+                try Data(randomBytes(4096 + file)).write(to: URL(fileURLWithPath: directory + "/f\(file)"))
+            }
+        }
+        try scratch.writeRandom("large", size: 24 << 20)
+        let statsFile = scratch.path("stats.json").description
+        for walkThreads in ["1", "4"] {
+            let outcome = try Subprocess.sluice(["run", "--progress", "--device", "cpu", "--walk-threads", walkThreads,
+                                                 "--stats-json", statsFile, tree.description, scratch.path("large").description])
+            XCTAssertEqual(outcome.status, 0, outcome.stderrText)
+            let stats = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: statsFile))) as? [String: Any])
+            XCTAssertEqual(stats["filesHashed"] as? Int, 1001)
+            let process = try XCTUnwrap(stats["cpuSeconds"] as? Double)
+            let listing = try XCTUnwrap(stats["catalogCPUSeconds"] as? Double)
+            XCTAssertGreaterThan(listing, 0, "1000 files were listed")
+            let stages = try XCTUnwrap(stats["stages"] as? [[String: Any]])
+            var measured = listing
+            for stage in stages {
+                let cpu = try XCTUnwrap(stage["cpuSeconds"] as? Double, "\(stage)")
+                XCTAssertGreaterThan(cpu, 0, "\(stage)")
+                measured += cpu
+            }
+            // A thread's CPU time is its own, not the process's: no stage uses more than its
+            // threads could in the run's wall time.
+            let wall = try XCTUnwrap(stats["wallSeconds"] as? Double)
+            for stage in stages {
+                let threads = try XCTUnwrap(stage["threads"] as? Int)
+                XCTAssertLessThanOrEqual(stage["cpuSeconds"] as? Double ?? .infinity, Double(threads) * wall + 0.02, "\(stage)")
+            }
+            let compute = try XCTUnwrap(stages.first { $0["name"] as? String == "compute" }?["cpuSeconds"] as? Double)
+            XCTAssertLessThanOrEqual(measured, process + 0.01, "the parts are within the whole: \(stats)")
+            let lanes = try XCTUnwrap(stats["lanes"] as? [[String: Any]])
+            XCTAssertEqual(lanes.compactMap { $0["cpuSeconds"] as? Double }.reduce(0, +), compute, accuracy: 1e-9)
+            let summary = try XCTUnwrap(outcome.stderrText.split(separator: "\n").first { $0.hasPrefix("sluice: CPU ") })
+            for part in ["listing", "read", "compute", "assemble", "write", "other"] {
+                XCTAssertTrue(summary.contains(" \(part) "), "\(part) in \(summary)")
+            }
+        }
+    }
+
+    func testWalkThreadsGiveTheSameLinesAndAreBounded() throws {
+        let scratch = try ScratchDirectory()
+        let tree = scratch.path("tree").description
+        for folder in 0..<12 {
+            let directory = tree + "/a\(folder % 3)/b\(folder)"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            for file in 0..<5 { try Data(randomBytes(100 * file)).write(to: URL(fileURLWithPath: directory + "/f\(file)")) }
+        }
+        let serial = try Subprocess.sluice(["run", "--device", "cpu", "--walk-threads", "1", tree])
+        XCTAssertEqual(serial.status, 0, serial.stderrText)
+        XCTAssertEqual(serial.stdoutText.split(separator: "\n").count, 60)
+        let parallel = try Subprocess.sluice(["run", "--device", "cpu", "--walk-threads", "8", tree])
+        XCTAssertEqual(parallel.status, 0, parallel.stderrText)
+        XCTAssertEqual(parallel.stdout, serial.stdout, "same lines in the same order")
+        for bad in ["0", "257", "many"] {
+            let refused = try Subprocess.sluice(["run", "--walk-threads", bad, tree])
+            XCTAssertEqual(refused.status, 2, bad)
+            XCTAssertTrue(refused.stderrText.hasPrefix("sluice: --walk-threads"), refused.stderrText)
+            XCTAssertTrue(refused.stdout.isEmpty)
+        }
+    }
+
     // MARK: - Exit statuses
 
     func testNonexistentPathIsReportedAndExitsOneWhileOthersAreHashed() throws {

@@ -11,6 +11,8 @@ public struct Catalog: Sendable {
     public var jobs: [FileJob]
     /// Paths that were skipped, vanished, changed or failed while listing, in given order.
     public var problems: [FileProblem]
+    /// CPU time the listing used on every thread that walked (`build`; 0 for one made from parts).
+    public var listingCPUSeconds: Double = 0
 
     /// A catalog from parts (for tests and for callers that list files themselves).
     public init(jobs: [FileJob], problems: [FileProblem]) {
@@ -31,10 +33,12 @@ public struct Catalog: Sendable {
         if let list = options.filesFrom {
             arguments += try FilesFromList.read(from: list, nulSeparated: options.filesFromNulSeparated)
         }
+        let cpuStarted = ThreadCPUTime.seconds()
         var walker = DirectoryWalker(options: options)
         for argument in arguments {
             walker.visit(argument: argument)
         }
+        let helpersCPU = walker.finishReading()
         var jobs = walker.files
         var problems = walker.problems
         if let shard = options.shard {
@@ -45,7 +49,9 @@ public struct Catalog: Sendable {
             jobs[position].index = position
         }
         sort(&jobs, by: options.order)
-        return Catalog(jobs: jobs, problems: problems)
+        var catalog = Catalog(jobs: jobs, problems: problems)
+        catalog.listingCPUSeconds = ThreadCPUTime.seconds() - cpuStarted + helpersCPU
+        return catalog
     }
 
     /// Walks `paths` (then `options.filesFrom`) into `stream` in given order, closing it at the
@@ -63,13 +69,16 @@ public struct Catalog: Sendable {
             // a Thread before it starts does not reach the kernel on Linux).
             Thread.current.name = "sluice-walk"
             let started = StageClock.now()
+            let cpuStarted = ThreadCPUTime.seconds()
             var walker = DirectoryWalker(options: options)
             walker.stream = stream
             for argument in arguments {
                 walker.visit(argument: argument)
                 walker.flush()
             }
-            stream.close(listingSeconds: Double(StageClock.now() - started) / 1e9)
+            let helpersCPU = walker.finishReading()
+            stream.close(listingSeconds: Double(StageClock.now() - started) / 1e9,
+                         cpuSeconds: ThreadCPUTime.seconds() - cpuStarted + helpersCPU)
         }
     }
 

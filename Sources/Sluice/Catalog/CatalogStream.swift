@@ -19,6 +19,7 @@ public final class CatalogStream: @unchecked Sendable {
     private let shard: Shard?
     private let keep: CatalogFilter?
     private var seconds: Double = 0
+    private var cpuSeconds: Double = 0
 
     /// An open stream that `append` fills and `close` ends; `shard` keeps only that shard, and
     /// `keep` (called on the walk's thread, after the shard) only the jobs it returns true for.
@@ -38,6 +39,7 @@ public final class CatalogStream: @unchecked Sendable {
         bytes = catalog.totalBytes
         closed = true
         seconds = listingSeconds
+        cpuSeconds = catalog.listingCPUSeconds
     }
 
     /// The jobs of a complete stream, in order (for callers that map positions back).
@@ -61,11 +63,13 @@ public final class CatalogStream: @unchecked Sendable {
         condition.broadcast()
     }
 
-    /// Ends the stream: the walk is over (it took `listingSeconds`).
-    public func close(listingSeconds: Double) {
+    /// Ends the stream: the walk is over (it took `listingSeconds`, and `cpuSeconds` of CPU
+    /// time on the threads that walked).
+    public func close(listingSeconds: Double, cpuSeconds: Double = 0) {
         condition.lock()
         closed = true
         seconds = listingSeconds
+        self.cpuSeconds = cpuSeconds
         condition.broadcast()
         condition.unlock()
     }
@@ -109,6 +113,13 @@ public final class CatalogStream: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return (jobs.count, bytes, closed)
+    }
+
+    /// The CPU time the listing used (0 until it is over).
+    public var listingCPUSeconds: Double {
+        condition.lock()
+        defer { condition.unlock() }
+        return cpuSeconds
     }
 
     /// How long the listing took (0 until it is over).

@@ -43,6 +43,9 @@ final class DirectoryReadPool {
     /// some point) and the most that were read ahead at once; for tests.
     var peaks: (reads: Int, directoriesAhead: Int) { state.peaks }
 
+    /// Stops the helpers (the walk has taken every listing) and returns the CPU time they used.
+    func finish() -> Double { state.stop() }
+
     /// How many helper threads were started; for tests.
     var helpersStarted: Int { state.startedHelpers }
 }
@@ -66,6 +69,8 @@ private final class PoolState: @unchecked Sendable {
     private var peakAhead = 0
     private(set) var startedHelpers = 0
     private var exitedHelpers = 0
+    /// CPU time of the helpers that have exited.
+    private var helperCPUSeconds: Double = 0
     private var stopping = false
 
     init(reader: DirectoryReader, helpers: Int, lookAhead: WalkLookAhead) {
@@ -126,18 +131,22 @@ private final class PoolState: @unchecked Sendable {
             if let work = nextWork() { perform(work) } else { condition.wait() }
         }
         exitedHelpers += 1
+        helperCPUSeconds += ThreadCPUTime.seconds()
         condition.broadcast()
         condition.unlock()
     }
 
     /// Stops the helpers and waits until they are gone (they are idle: the walk took every
     /// listing before the pool was released).
-    func stop() {
+    /// Returns the CPU time the helpers used.
+    @discardableResult
+    func stop() -> Double {
         condition.lock()
+        defer { condition.unlock() }
         stopping = true
         condition.broadcast()
         while exitedHelpers < startedHelpers { condition.wait() }
-        condition.unlock()
+        return helperCPUSeconds
     }
 
     /// Starts the helpers the first time there is work for them (locked).

@@ -55,6 +55,13 @@ struct DirectoryWalker {
         problems.removeAll(keepingCapacity: true)
     }
 
+    /// Ends the walk's reading threads, once every argument is visited, and returns the CPU time
+    /// the helpers among them used (the walk's own thread is not in it).
+    mutating func finishReading() -> Double {
+        defer { pool = nil }
+        return pool?.finish() ?? 0
+    }
+
     init(follow: Bool) { self.init(options: { var options = CatalogOptions(); options.follow = follow; return options }()) }
 
     init(options: CatalogOptions) {

@@ -17,6 +17,9 @@ public struct LaneStatistics: Sendable, Codable {
     /// Seconds from the start of its setup to the moment it could take batches (0: ready when
     /// the run began).
     public var startSeconds: Double
+    /// CPU time its worker threads used, summed over them (an OpenCL driver's own threads are
+    /// not in it).
+    public var cpuSeconds: Double? = nil
 }
 
 /// The lanes of a running pipeline and their clocks, as they join.
@@ -56,7 +59,7 @@ final class LaneRecords: @unchecked Sendable {
             return LaneStatistics(device: entry.backend.deviceName, threads: snapshot.threads, batches: snapshot.items,
                                   bytes: snapshot.bytes, busySeconds: snapshot.busySeconds,
                                   gigabytesPerSecond: perThread > 0 ? Double(snapshot.bytes) / perThread / 1e9 : 0,
-                                  startSeconds: entry.startSeconds)
+                                  startSeconds: entry.startSeconds, cpuSeconds: snapshot.cpuSeconds)
         }
     }
 
@@ -64,7 +67,8 @@ final class LaneRecords: @unchecked Sendable {
     static func combined(_ lanes: [LaneStatistics]) -> StageStatistics {
         StageStatistics(name: "compute", threads: lanes.reduce(0) { $0 + $1.threads },
                         busySeconds: lanes.reduce(0) { $0 + $1.busySeconds }, items: lanes.reduce(0) { $0 + $1.batches },
-                        bytes: lanes.reduce(0) { $0 + $1.bytes })
+                        bytes: lanes.reduce(0) { $0 + $1.bytes },
+                        cpuSeconds: lanes.contains { $0.cpuSeconds != nil } ? lanes.reduce(0) { $0 + ($1.cpuSeconds ?? 0) } : nil)
     }
 }
 

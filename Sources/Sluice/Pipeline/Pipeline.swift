@@ -165,7 +165,7 @@ public final class Pipeline {
         // Read. The last reader to finish closes the compute stage's queue.
         let readersDone = StageCountdown(readers) { batches.close() }
         for index in 0..<readers {
-            threads.append(StageThread(name: "sluice-read-\(index)") {
+            threads.append(StageThread(name: "sluice-read-\(index)", cpu: readerStage.clock) {
                 readerStage.runReader(index: index, batches: batches, events: { assemblerInput.push(.events($0)) },
                                       isCancelled: { cancellation.isCancelled })
                 readersDone.finished()
@@ -191,7 +191,7 @@ public final class Pipeline {
         for backend in ready {
             let clock = laneRecords.add(backend, startSeconds: 0)
             for index in 0..<backend.workerCount {
-                threads.append(StageThread(name: "sluice-work-\(index)") {
+                threads.append(StageThread(name: "sluice-work-\(index)", cpu: clock) {
                     work(backend, index: index, clock: clock)
                     workersDone.finished()
                 })
@@ -217,7 +217,7 @@ public final class Pipeline {
                 let late = joined.flatMap { backend in
                     let clock = laneRecords.add(backend, startSeconds: lane.startSeconds ?? 0)
                     return (0..<backend.workerCount).map { index in
-                        StageThread(name: "sluice-late-\(index)") { work(backend, index: index, clock: clock) }
+                        StageThread(name: "sluice-late-\(index)", cpu: clock) { work(backend, index: index, clock: clock) }
                     }
                 }
                 for thread in late { thread.join() }
@@ -225,7 +225,7 @@ public final class Pipeline {
         }
 
         // Assemble.
-        threads.append(StageThread(name: "sluice-assemble") {
+        threads.append(StageThread(name: "sluice-assemble", cpu: assembler.clock) {
             while let input = assemblerInput.pop() {
                 switch input {
                 case .batch(let batch): assembler.accept(batch)
@@ -243,7 +243,8 @@ public final class Pipeline {
             resultsDone.finished()
         })
 
-        // Write (this thread).
+        // Write (this thread, whose CPU time before this point went to setting the run up).
+        let writeCPUStarted = ThreadCPUTime.seconds()
         var reorder = ReorderBuffer(enabled: configuration.ordered)
         var next = results.pop()
         while let group = next {
@@ -277,6 +278,7 @@ public final class Pipeline {
         for thread in threads { thread.join() }
         progress.finish()
         try sink.finish()
+        writeClock.addCPU(seconds: ThreadCPUTime.seconds() - writeCPUStarted)
         if let error = failure.error { throw error }
 
         summary.wallSeconds = Double(StageClock.now() - started) / 1e9
@@ -290,6 +292,8 @@ public final class Pipeline {
         summary.stagingBuffers = pool.createdCount
         summary.stagingBufferBytes = bufferBytes
         summary.cpuSeconds = ProcessTimes.cpuSeconds()
+        summary.catalogSeconds = stream.listingSeconds
+        summary.catalogCPUSeconds = stream.listingCPUSeconds
         return summary
     }
 

@@ -15,6 +15,8 @@ public struct RunSummary: Sendable, Codable {
     /// Time spent listing the files (walk and stat), seconds; in given order the listing runs
     /// beside the pipeline, so this overlaps `wallSeconds`.
     public var catalogSeconds: Double = 0
+    /// CPU time the listing used, on the walk's thread and its helpers.
+    public var catalogCPUSeconds: Double = 0
     /// What ran the kernel.
     public var device = ""
     /// Per-stage totals, in pipeline order.
@@ -43,6 +45,19 @@ public struct RunSummary: Sendable, Codable {
         return busiest > 0 ? wallSeconds / busiest : 0
     }
 
+    /// Each part's share of `cpuSeconds`, in percent: the listing, each stage that measures its
+    /// threads' CPU time, and "other" for the rest (start-up, an OpenCL driver's own threads,
+    /// the summary). A single-threaded stage's share says whether more cores would queue
+    /// behind it.
+    public var cpuShares: [(name: String, percent: Double)] {
+        guard cpuSeconds > 0 else { return [] }
+        var parts: [(String, Double)] = [("listing", catalogCPUSeconds)]
+        for stage in stages { if let cpu = stage.cpuSeconds { parts.append((stage.name, cpu)) } }
+        let measured = parts.reduce(0) { $0 + $1.1 }
+        parts.append(("other", max(0, cpuSeconds - measured)))
+        return parts.map { (name: $0.0, percent: 100 * $0.1 / cpuSeconds) }
+    }
+
     /// The exit code docs/cli.md gives: 0 all processed, 1 some failed.
     public var exitCode: Int32 { filesFailed > 0 ? 1 : 0 }
 
@@ -65,7 +80,9 @@ public struct RunSummary: Sendable, Codable {
             return "\(stage.name) \(Self.fixed(utilisation, 0))% ×\(stage.threads)"
         }.joined(separator: ", ")
         lines.append("sluice: listing \(Self.fixed(catalogSeconds, 3)) s; stages busy: \(stageText); "
-                     + "wall/busiest \(Self.fixed(overlapRatio, 2)); CPU \(Self.fixed(cpuSeconds, 3)) s")
+                     + "wall/busiest \(Self.fixed(overlapRatio, 2))")
+        let shares = cpuShares.map { "\($0.name) \(Self.fixed($0.percent, 0))%" }.joined(separator: ", ")
+        lines.append("sluice: CPU \(Self.fixed(cpuSeconds, 3)) s" + (shares.isEmpty ? "" : ": " + shares))
         if lanes.count > 1 || lanes.contains(where: { $0.startSeconds > 0 }) {
             for lane in lanes {
                 lines.append("sluice: lane \(lane.device): \(lane.batches) batches, \(Self.formatBytes(lane.bytes)), "

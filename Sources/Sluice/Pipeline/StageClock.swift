@@ -13,6 +13,8 @@ public final class StageClock: @unchecked Sendable {
     private var busyNanoseconds: UInt64 = 0
     private var itemCount = 0
     private var byteCount: UInt64 = 0
+    private var cpuTotal: Double = 0
+    private var cpuMeasured = false
 
     public init(name: String, threads: Int) {
         self.name = name
@@ -29,12 +31,20 @@ public final class StageClock: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// Adds the CPU time one of the stage's threads used (`ThreadCPUTime`), when it ends.
+    public func addCPU(seconds: Double) {
+        lock.lock()
+        cpuTotal += seconds
+        cpuMeasured = true
+        lock.unlock()
+    }
+
     /// A snapshot of the totals.
     public var snapshot: StageStatistics {
         lock.lock()
         defer { lock.unlock() }
         return StageStatistics(name: name, threads: threads, busySeconds: Double(busyNanoseconds) / 1e9,
-                               items: itemCount, bytes: byteCount)
+                               items: itemCount, bytes: byteCount, cpuSeconds: cpuMeasured ? cpuTotal : nil)
     }
 
     /// Now, for `record(since:)`.
@@ -49,6 +59,9 @@ public struct StageStatistics: Sendable, Codable {
     public var busySeconds: Double
     public var items: Int
     public var bytes: UInt64
+    /// CPU time (user plus system) its threads used, summed over them; `nil` where the stage's
+    /// threads do not measure it.
+    public var cpuSeconds: Double? = nil
     /// Bytes per thread, in thread order, where the stage counts them (the readers do).
     public var bytesPerThread: [UInt64]?
 }

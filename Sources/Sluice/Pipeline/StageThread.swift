@@ -12,13 +12,16 @@ final class StageThread {
     private var thread = pthread_t()
 
     /// Starts `body` on a new thread named `name` (for debuggers and `perf --sort comm`: at most
-    /// 15 bytes, the kernel's limit, or the name is not set) with `stackBytes` of stack.
-    init(name: String, stackBytes: Int = 1 << 20, _ body: @escaping () -> Void) {
+    /// 15 bytes, the kernel's limit, or the name is not set) with `stackBytes` of stack. When
+    /// `body` returns, the thread's CPU time is added to `cpu`.
+    init(name: String, cpu: StageClock? = nil, stackBytes: Int = 1 << 20, _ body: @escaping () -> Void) {
         final class Box {
             let name: String
+            let cpu: StageClock?
             let body: () -> Void
-            init(name: String, body: @escaping () -> Void) {
+            init(name: String, cpu: StageClock?, body: @escaping () -> Void) {
                 self.name = name
+                self.cpu = cpu
                 self.body = body
             }
         }
@@ -26,11 +29,12 @@ final class StageThread {
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
         pthread_attr_setstacksize(&attributes, stackBytes)
-        let context = Unmanaged.passRetained(Box(name: name, body: body)).toOpaque()
+        let context = Unmanaged.passRetained(Box(name: name, cpu: cpu, body: body)).toOpaque()
         let status = pthread_create(&thread, &attributes, { raw in
             let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
             Thread.current.name = box.name
             box.body()
+            box.cpu?.addCPU(seconds: ThreadCPUTime.seconds())
             return nil
         }, context)
         precondition(status == 0, "pthread_create failed: \(status)")
