@@ -107,9 +107,9 @@ final class InPlaceHashingTests: XCTestCase {
                 }
                 var partials: [UInt32] = []
                 executor.run(pieces: batch.pieces, bytes: UnsafeRawPointer(batch.bytes), partials: &partials)
-                let pieces = batch.pieces
+                let computed = ComputedBatch(batch: batch, partials: partials)
                 recycle(batch)
-                deliver(ComputedBatch(pieces: pieces, partials: partials))
+                deliver(computed)
             }
         }
     }

@@ -1,6 +1,7 @@
 /// The assembler stage: adds each file's partials to its kernel's accumulator as batches
 /// finish, and finalizes the file when the pieces of all its bytes and its reader's
-/// end-of-file check have both arrived.
+/// end-of-file check have both arrived. Files wholly in one batch arrive finalized by their
+/// lane (`WholeFile`); the assembler passes their results on.
 ///
 /// Runs on one thread; everything it owns is touched only there.
 public final class Assembler<Kernel: ComputeKernel> {
@@ -48,7 +49,11 @@ public final class Assembler<Kernel: ComputeKernel> {
     /// Adds a computed batch's partials.
     public func accept(_ batch: ComputedBatch) {
         let started = StageClock.now()
+        // A lane's thread normally did this; a batch that skipped it loses no file.
+        let batch = batch.wholeFiles.isEmpty ? batch : batch.finishingWholeFiles(with: kernel)
         let words = kernel.partialWords
+        // Files wholly in the batch, finalized by the lane (`ComputedBatch.finishingWholeFiles`).
+        finished += batch.results
         batch.partials.withUnsafeBufferPointer { partials in
             for (index, piece) in batch.pieces.enumerated() {
                 let position = piece.fileIndex

@@ -37,11 +37,10 @@ public final class CPUBackend: ComputeBackend {
             let started = StageClock.now()
             var partials: [UInt32] = []
             executor.run(pieces: batch.pieces, bytes: UnsafeRawPointer(batch.bytes), partials: &partials)
-            let pieces = batch.pieces
-            let bytes = UInt64(batch.used)
-            clock.record(since: started, items: 1, bytes: bytes)
+            let computed = ComputedBatch(batch: batch, partials: partials)
+            clock.record(since: started, items: 1, bytes: UInt64(batch.used))
             recycle(batch)
-            deliver(ComputedBatch(pieces: pieces, partials: partials))
+            deliver(computed)
         }
     }
 }

@@ -3,10 +3,36 @@
 public struct ComputedBatch: Sendable {
     public var pieces: [Piece]
     public var partials: [UInt32]
+    /// Files wholly in this batch (`WholeFile`), not finalized yet.
+    public var wholeFiles: [WholeFile]
+    /// Results of whole files finalized on the compute thread (`finishingWholeFiles`).
+    public var results: [FileResult] = []
 
-    public init(pieces: [Piece], partials: [UInt32]) {
+    public init(pieces: [Piece], partials: [UInt32], wholeFiles: [WholeFile] = []) {
         self.pieces = pieces
         self.partials = partials
+        self.wholeFiles = wholeFiles
+    }
+
+    /// The partials of `batch`'s pieces (its whole files come along).
+    public init(batch: StagingBuffer, partials: [UInt32]) {
+        self.init(pieces: batch.pieces, partials: partials, wholeFiles: batch.wholeFiles)
+    }
+
+    /// The partials of `group`, batches computed together (their pieces in group order).
+    public init(group: [StagingBuffer], partials: [UInt32]) {
+        var pieces: [Piece] = []
+        var wholeFiles: [WholeFile] = []
+        for batch in group {
+            let base = pieces.count
+            wholeFiles += batch.wholeFiles.map { file in
+                var file = file
+                file.pieces = base + file.pieces.lowerBound ..< base + file.pieces.upperBound
+                return file
+            }
+            pieces += batch.pieces
+        }
+        self.init(pieces: pieces, partials: partials, wholeFiles: wholeFiles)
     }
 }
 

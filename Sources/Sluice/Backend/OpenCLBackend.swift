@@ -123,9 +123,9 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
                 var partials: [UInt32] = []
                 fallback!.run(pieces: batch.pieces, bytes: UnsafeRawPointer(batch.bytes), partials: &partials)
                 clock.record(since: started, items: 1, bytes: UInt64(batch.used))
-                let pieces = batch.pieces
+                let computed = ComputedBatch(batch: batch, partials: partials)
                 recycle(batch)
-                deliver(ComputedBatch(pieces: pieces, partials: partials))
+                deliver(computed)
             }
         }
 
@@ -160,9 +160,9 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
                 let count = item.group.reduce(0) { $0 + $1.pieces.count }
                 let partials = slots[item.slot].takePartials(pieces: count)
                 recordBusy(item.group)
-                let pieces = item.group.flatMap(\.pieces)
+                let computed = ComputedBatch(group: item.group, partials: partials)
                 for batch in item.group { recycle(batch) }
-                deliver(ComputedBatch(pieces: pieces, partials: partials))
+                deliver(computed)
             } catch {
                 pending.insert(item, at: 0)
                 failOver(error)

@@ -176,8 +176,9 @@ public final class Pipeline {
         // assembler's queue. A lane that fails on its own leaves when others remain.
         func work(_ backend: ComputeBackend, index: Int, clock: StageClock) {
             do {
+                // Files wholly in a batch are finalized here, on the lane's thread (`WholeFile`).
                 try backend.runWorker(index: index, kernel: kernel, batches: batches,
-                                      deliver: { assemblerInput.push(.batch($0)) },
+                                      deliver: { assemblerInput.push(.batch($0.finishingWholeFiles(with: kernel))) },
                                       recycle: { pool.recycle($0) }, clock: clock)
             } catch {
                 failure.set(error)

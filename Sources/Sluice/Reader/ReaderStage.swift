@@ -140,7 +140,14 @@ public final class ReaderStage: @unchecked Sendable {
             events(.ended(position: position, job: job, problem: error))
             return 0
         }
-        if reader.size != job.size { events(.measured(position: position, size: reader.size)) }
+        // A file that fits in what is left of the buffer (its pieces are packed without gaps
+        // after its 64-byte alignment) goes whole into this batch: the lane that computes the
+        // batch finalizes it, and the assembler hears of it only if it fails. An empty file has
+        // no piece to carry it (a batch of no pieces is never sent): the assembler finalizes it.
+        let alignedUsed = min(buffer.capacity, (buffer.used + 63) / 64 * 64)
+        let whole = reader.size > 0 && reader.size <= UInt64(buffer.capacity - alignedUsed)
+        if reader.size != job.size && !whole { events(.measured(position: position, size: reader.size)) }
+        let firstPiece = buffer.pieces.count
         var cursor = PieceCursor(layout: layout, fileSize: reader.size)
         var (bytes, problem) = readPieces(&cursor, of: reader, job: job, position: position, into: &buffer, batches: batches,
                                             started: started, isCancelled: isCancelled, hasFailed: { false })
@@ -151,7 +158,13 @@ public final class ReaderStage: @unchecked Sendable {
         } else {
             clock.record(since: StageClock.now(), items: 1)
         }
-        events(.ended(position: position, job: job, problem: problem))
+        if whole && problem == nil {
+            buffer.wholeFiles.append(WholeFile(position: position, job: job, size: reader.size,
+                                               pieces: firstPiece ..< buffer.pieces.count))
+        } else {
+            // A failed whole file's pieces that are in the batch are dropped by the assembler.
+            events(.ended(position: position, job: job, problem: problem))
+        }
         return bytes
     }
 

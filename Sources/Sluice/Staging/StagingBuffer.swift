@@ -24,6 +24,9 @@ public final class StagingBuffer: @unchecked Sendable {
     public var used = 0
     /// The pieces packed into this batch, in buffer order.
     public var pieces: [Piece] = []
+    /// Files whose every piece is among `pieces` and whose end-of-read checks passed: the lane
+    /// that computes the batch finalizes them (`WholeFile`).
+    public var wholeFiles: [WholeFile] = []
     /// Backend-specific storage that belongs to this buffer (e.g. an OpenCL pinned buffer that
     /// `bytes` points into); released with it.
     public let owner: AnyObject?
@@ -79,5 +82,6 @@ public final class StagingBuffer: @unchecked Sendable {
     public func reset() {
         used = 0
         pieces.removeAll(keepingCapacity: true)
+        wholeFiles.removeAll(keepingCapacity: true)
     }
 }
