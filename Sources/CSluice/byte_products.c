@@ -9,7 +9,7 @@
 #include <emmintrin.h>
 #endif
 
-uint64_t sluice_adjacent_byte_products(const uint8_t *bytes, size_t count) {
+uint64_t sluice_adjacent_byte_products_sse2(const uint8_t *bytes, size_t count) {
     if (count < 2) return 0;
     const size_t pairs = count - 1;
     uint64_t total = 0;
@@ -36,4 +36,47 @@ uint64_t sluice_adjacent_byte_products(const uint8_t *bytes, size_t count) {
 #endif
     for (; index < pairs; index++) total += (uint64_t)bytes[index] * bytes[index + 1];
     return total;
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+// AVX2: 32 pairs per step, in 16-bit lanes widened from two 128-bit halves. Compiled for AVX2
+// whatever the target's baseline; called only when CPUID says the CPU has it
+// (sluice_detect_isa). Measured on the 2-core AMD EPYC: see docs/performance.md.
+__attribute__((target("avx2")))
+uint64_t sluice_adjacent_byte_products_avx2(const uint8_t *bytes, size_t count) {
+    if (count < 2) return 0;
+    const size_t pairs = count - 1;
+    uint64_t total = 0;
+    size_t index = 0;
+    // Each 32-bit lane adds at most 4 × 255² per step; 2048 steps (64 KiB) stay below 2^31.
+    while (index + 32 <= pairs) {
+        __m256i sums = _mm256_setzero_si256();
+        size_t block = 0;
+        while (index + 32 <= pairs && block < 2048) {
+            __m256i left_low = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(bytes + index)));
+            __m256i right_low = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(bytes + index + 1)));
+            __m256i left_high = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(bytes + index + 16)));
+            __m256i right_high = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(bytes + index + 17)));
+            sums = _mm256_add_epi32(sums, _mm256_madd_epi16(left_low, right_low));
+            sums = _mm256_add_epi32(sums, _mm256_madd_epi16(left_high, right_high));
+            index += 32;
+            block += 1;
+        }
+        uint32_t lanes[8];
+        _mm256_storeu_si256((__m256i *)lanes, sums);
+        for (int lane = 0; lane < 8; lane++) total += lanes[lane];
+    }
+    // The rest (under 32 pairs) as the SSE2 code does it, from the same offset.
+    return total + sluice_adjacent_byte_products_sse2(bytes + index, count - index);
+}
+#endif
+
+uint64_t sluice_adjacent_byte_products(const uint8_t *bytes, size_t count, int isa) {
+#if defined(__x86_64__)
+    if (isa >= SLUICE_ISA_AVX2) return sluice_adjacent_byte_products_avx2(bytes, count);
+#endif
+    (void)isa;
+    return sluice_adjacent_byte_products_sse2(bytes, count);
 }

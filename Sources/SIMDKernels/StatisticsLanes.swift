@@ -11,7 +11,11 @@
 
 /// The element types the statistics lanes read, in their own module's terms (the kernel's
 /// `ElementType` maps onto it).
-public enum StatisticsLaneType: Sendable {
+/// This file is compiled into the baseline, AVX2 and AVX-512 modules (each has its own copy of
+/// these types), so the library calls the passes through `firstPass(_:count:typeCode:bigEndian:)`
+/// and `squaredDeviations(_:count:typeCode:bigEndian:mean:)`, whose signatures hold only standard
+/// types; `typeCode` is the case's raw value.
+public enum StatisticsLaneType: Int, Sendable {
     case float32, float64, int8, uint8, int16, uint16, int32, uint32, int64, uint64
 }
 
@@ -31,6 +35,19 @@ public struct StatisticsFirstPass: Sendable, Equatable {
 public enum StatisticsLanes {
     /// Vectors of 8 elements per block of plain lane sums.
     static let blockVectors = 32
+
+    /// `firstPass` for the element type whose raw value is `typeCode`, as a tuple.
+    public static func firstPass(_ bytes: UnsafeRawPointer, count: Int, typeCode: Int, bigEndian: Bool)
+        -> (nanCount: Int, min: Double, max: Double, sum: Double) {
+        let pass = firstPass(bytes, count: count, type: StatisticsLaneType(rawValue: typeCode)!, bigEndian: bigEndian)
+        return (pass.nanCount, pass.min, pass.max, pass.sum)
+    }
+
+    /// `squaredDeviations` for the element type whose raw value is `typeCode`.
+    public static func squaredDeviations(_ bytes: UnsafeRawPointer, count: Int, typeCode: Int, bigEndian: Bool,
+                                         mean: Double) -> Double {
+        squaredDeviations(bytes, count: count, type: StatisticsLaneType(rawValue: typeCode)!, bigEndian: bigEndian, mean: mean)
+    }
 
     /// Counts NaNs, finds the minimum and maximum and sums the non-NaN elements of the first
     /// `count` elements at `bytes` (no alignment needed).

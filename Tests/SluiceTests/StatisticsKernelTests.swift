@@ -177,6 +177,39 @@ final class StatisticsKernelTests: XCTestCase {
         XCTAssertEqual(shuffled.file, inOrder.file, "bit for bit, whatever the order")
     }
 
+    /// The passes are built for SSE2, AVX2 and AVX-512 (`StatisticsPasses`); every build this
+    /// CPU can run gives the same partial, bit for bit, for every type and byte order, on random
+    /// bytes (NaNs and infinities among the floats) at lengths around the 8-element vectors and the
+    /// 32-vector blocks.
+    func testEveryInstructionSetGivesTheSamePartialBitForBit() {
+        var random = SplitMix(state: 11)
+        let isas = CPUVectorISA.allCases.filter { $0 <= CPUVectorISA.detected }
+        var compared = 0
+        for type in ElementType.allCases {
+            for bigEndian in [false, true] {
+                for elements in [1, 7, 8, 9, 255, 256, 257, 1000, 65_536 / type.byteSize - 1] {
+                    let bytes = (0 ..< elements * type.byteSize + (type.byteSize - 1)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+                    let partials = isas.map { isa in
+                        bytes.withUnsafeBytes { StatisticsPartial.compute($0, type: type, bigEndian: bigEndian, isa: isa) }
+                    }
+                    var words: [[UInt32]] = []
+                    for partial in partials {
+                        var raw = [UInt32](repeating: 0, count: StatisticsPartial.words)
+                        raw.withUnsafeMutableBufferPointer { partial.write(to: $0.baseAddress!) }
+                        words.append(raw)
+                    }
+                    for (isa, raw) in zip(isas, words) {
+                        XCTAssertEqual(raw, words[0], "\(type) bigEndian=\(bigEndian) \(elements) elements: \(isa) against \(isas[0])")
+                    }
+                    XCTAssertEqual(partials[0].elements, UInt64(elements))
+                    compared += 1
+                }
+            }
+        }
+        XCTAssertEqual(compared, ElementType.allCases.count * 2 * 9)
+        if CPUVectorISA.detected >= .avx2 { XCTAssertGreaterThan(isas.count, 1, "the AVX2 build was compared") }
+    }
+
     func testOnePiecePartialHoldsItsCountsExtremesAndMoments() {
         // 1, 2, NaN, 3, -0.0, 6 and two trailing bytes.
         let bytes = float32Bytes([1, 2, .nan, 3, -0.0, 6]) + [0xAB, 0xCD]

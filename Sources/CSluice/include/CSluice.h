@@ -61,5 +61,11 @@ int sluice_file_system_type(int fd, uint64_t *type);
 
 
 /// Σ bytes[i] · bytes[i + 1] for i < count − 1 (0 for fewer than two bytes).
-uint64_t sluice_adjacent_byte_products(const uint8_t *bytes, size_t count);
+uint64_t sluice_adjacent_byte_products_sse2(const uint8_t *bytes, size_t count);
+#if defined(__x86_64__)
+uint64_t sluice_adjacent_byte_products_avx2(const uint8_t *bytes, size_t count);
+#endif
+/// Σ bytes[i]·bytes[i+1]: the AVX2 code for `isa` SLUICE_ISA_AVX2 or above (which the caller has
+/// checked the CPU has), SSE2 below.
+uint64_t sluice_adjacent_byte_products(const uint8_t *bytes, size_t count, int isa);
 #endif

@@ -18,6 +18,15 @@ public enum CPUVectorISA: String, Sendable, CaseIterable, Comparable {
         }
     }()
 
+    /// The C code's number for this level (`SLUICE_ISA_…`), for C kernels that dispatch on it.
+    public var cLevel: Int32 {
+        switch self {
+        case .baseline: Int32(SLUICE_ISA_BASELINE.rawValue)
+        case .avx2: Int32(SLUICE_ISA_AVX2.rawValue)
+        case .avx512: Int32(SLUICE_ISA_AVX512.rawValue)
+        }
+    }
+
     /// The level in use: `detected`, lowered by `SLUICE_ISA=baseline|avx2` (for tests and
     /// benchmarks); a request above what the CPU supports is ignored.
     public static func active(environment: [String: String]) -> CPUVectorISA {

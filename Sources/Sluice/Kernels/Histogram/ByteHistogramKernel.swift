@@ -31,7 +31,7 @@ public struct ByteHistogramKernel: ComputeKernel {
     public var runMembers: [JSONMember] { frameBytes.map { [JSONMember("frame_size", .unsigned($0))] } ?? [] }
     public var outputBytes: Int { figures == .histogram ? 2048 : 128 }
 
-    public func makeCPUExecutor(isa: CPUVectorISA) -> Executor { Executor() }
+    public func makeCPUExecutor(isa: CPUVectorISA) -> Executor { Executor(isa: isa) }
     public func makeAccumulator() -> Accumulator { Accumulator(figures: figures, frameBytes: frameBytes) }
     public func makeStreamComputation(isa: CPUVectorISA) -> any StreamComputation {
         PieceStreamComputation(kernel: self, isa: isa)
@@ -45,13 +45,16 @@ public struct ByteHistogramKernel: ComputeKernel {
 
     /// Counts on this CPU.
     public struct Executor: PieceExecutor {
+        /// The instruction set of the adjacent-byte products (the counting is scalar).
+        let isa: CPUVectorISA
+
         public mutating func run(pieces: [Piece], bytes: UnsafeRawPointer, partials: inout [UInt32]) {
             partials.removeAll(keepingCapacity: true)
             partials.append(contentsOf: repeatElement(0, count: pieces.count * BytePiecePartial.words))
             partials.withUnsafeMutableBufferPointer { words in
                 for (index, piece) in pieces.enumerated() {
                     BytePiecePartial.compute(UnsafeRawBufferPointer(start: bytes + piece.bufferOffset, count: piece.length),
-                                             into: words.baseAddress! + index * BytePiecePartial.words)
+                                             into: words.baseAddress! + index * BytePiecePartial.words, isa: isa)
                 }
             }
         }

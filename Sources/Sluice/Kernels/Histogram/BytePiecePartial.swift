@@ -18,10 +18,11 @@ public enum BytePiecePartial {
 
     /// Computes the partial of `bytes` (at most `Piece.maxBytes`, so that no count or product
     /// sum overflows its word) into `partial`.
-    public static func compute(_ bytes: UnsafeRawBufferPointer, into partial: UnsafeMutablePointer<UInt32>) {
+    public static func compute(_ bytes: UnsafeRawBufferPointer, into partial: UnsafeMutablePointer<UInt32>,
+                               isa: CPUVectorISA = .baseline) {
         precondition(bytes.count <= Piece.maxBytes, "a piece is at most 64 KiB")
         countBytes(bytes, into: partial)
-        let products = adjacentProducts(bytes)
+        let products = adjacentProducts(bytes, isa: isa)
         partial[productsLow] = UInt32(truncatingIfNeeded: products)
         partial[productsHigh] = UInt32(truncatingIfNeeded: products >> 32)
         partial[firstByte] = bytes.isEmpty ? 0 : UInt32(bytes[0])
@@ -65,9 +66,10 @@ public enum BytePiecePartial {
     /// Sub-tables of `countBytes` (4 KiB, in the L1 cache).
     static let tableCount = 4
 
-    /// Σ x[i]·x[i+1] over the bytes (`sluice_adjacent_byte_products`, SSE2 in C).
-    static func adjacentProducts(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    /// Σ x[i]·x[i+1] over the bytes (`sluice_adjacent_byte_products`, in C: AVX2 when `isa`
+    /// has it, else SSE2).
+    static func adjacentProducts(_ bytes: UnsafeRawBufferPointer, isa: CPUVectorISA) -> UInt64 {
         guard let base = bytes.baseAddress else { return 0 }
-        return sluice_adjacent_byte_products(base.assumingMemoryBound(to: UInt8.self), bytes.count)
+        return sluice_adjacent_byte_products(base.assumingMemoryBound(to: UInt8.self), bytes.count, isa.cLevel)
     }
 }

@@ -35,7 +35,7 @@ public struct StatisticsKernel: ComputeKernel {
     }
     public var outputBytes: Int { 256 }
 
-    public func makeCPUExecutor(isa: CPUVectorISA) -> Executor { Executor(dtype: dtype, bigEndian: bigEndian) }
+    public func makeCPUExecutor(isa: CPUVectorISA) -> Executor { Executor(dtype: dtype, bigEndian: bigEndian, isa: isa) }
     public func makeAccumulator() -> StatisticsAccumulator { StatisticsAccumulator(frameBytes: frameBytes) }
     public func makeStreamComputation(isa: CPUVectorISA) -> any StreamComputation {
         PieceStreamComputation(kernel: self, isa: isa)
@@ -62,6 +62,8 @@ public struct StatisticsKernel: ComputeKernel {
     public struct Executor: PieceExecutor {
         let dtype: ElementType
         let bigEndian: Bool
+        /// Which build of the passes runs (`StatisticsPasses`).
+        let isa: CPUVectorISA
 
         public mutating func run(pieces: [Piece], bytes: UnsafeRawPointer, partials: inout [UInt32]) {
             partials.removeAll(keepingCapacity: true)
@@ -69,7 +71,7 @@ public struct StatisticsKernel: ComputeKernel {
             partials.withUnsafeMutableBufferPointer { words in
                 for (index, piece) in pieces.enumerated() {
                     let pieceBytes = UnsafeRawBufferPointer(start: bytes + piece.bufferOffset, count: piece.length)
-                    StatisticsPartial.compute(pieceBytes, type: dtype, bigEndian: bigEndian)
+                    StatisticsPartial.compute(pieceBytes, type: dtype, bigEndian: bigEndian, isa: isa)
                         .write(to: words.baseAddress! + index * StatisticsPartial.words)
                 }
             }

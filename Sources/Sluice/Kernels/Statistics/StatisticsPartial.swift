@@ -81,7 +81,8 @@ public struct StatisticsPartial: Sendable, Equatable {
     /// Computes the partial of one piece's bytes on this CPU: a first pass for the counts,
     /// extremes and sum, then, with the mean known, a second for M2 (the piece is at most 64 KiB,
     /// so the second pass reads it from the cache).
-    public static func compute(_ bytes: UnsafeRawBufferPointer, type: ElementType, bigEndian: Bool) -> StatisticsPartial {
+    public static func compute(_ bytes: UnsafeRawBufferPointer, type: ElementType, bigEndian: Bool,
+                               isa: CPUVectorISA = .baseline) -> StatisticsPartial {
         precondition(bytes.count <= Piece.maxBytes, "a piece is at most 64 KiB")
         let elements = bytes.count / type.byteSize
         let trailing = UInt64(bytes.count - elements * type.byteSize)
@@ -89,11 +90,11 @@ public struct StatisticsPartial: Sendable, Equatable {
             return StatisticsPartial(elements: 0, nanCount: 0, min: .infinity, max: -.infinity, sum: 0, mean: 0, m2: 0,
                                      trailingBytes: trailing)
         }
-        let first = StatisticsLanes.firstPass(base, count: elements, type: type.laneType, bigEndian: bigEndian)
+        let first = StatisticsPasses.firstPass(base, count: elements, type: type, bigEndian: bigEndian, isa: isa)
         let values = elements - first.nanCount
         let mean = values > 0 ? first.sum / Double(values) : 0
         let m2 = values > 0
-            ? StatisticsLanes.squaredDeviations(base, count: elements, type: type.laneType, bigEndian: bigEndian, mean: mean)
+            ? StatisticsPasses.squaredDeviations(base, count: elements, type: type, bigEndian: bigEndian, mean: mean, isa: isa)
             : 0
         return StatisticsPartial(elements: UInt64(elements), nanCount: UInt64(first.nanCount), min: first.min,
                                  max: first.max, sum: first.sum, mean: mean, m2: m2, trailingBytes: trailing)
