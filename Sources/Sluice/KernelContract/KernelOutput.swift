@@ -104,7 +104,12 @@ extension JSONMember {
     /// Appends `members` as one JSON object, keys in byte order (`JSONEncoder`'s `.sortedKeys`
     /// order for these ASCII keys): what every JSONL line and the results store write.
     public static func appendObject(_ members: [JSONMember], to line: inout [UInt8]) {
-        let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        // Keys are ASCII (snake_case names), for which String's `<` is byte order, on a fast path
+        // (comparing the UTF-8 views element by element cost 5% of the writer's time).
+        func precedes(_ left: JSONMember, _ right: JSONMember) -> Bool { left.key < right.key }
+        // Lines are mostly built in key order already: checked in one pass, sorted only if not.
+        let inOrder = zip(members, members.dropFirst()).allSatisfy { !precedes($1, $0) }
+        let sorted = inOrder ? members : members.sorted(by: precedes)
         line.append(UInt8(ascii: "{"))
         for (index, member) in sorted.enumerated() {
             if index > 0 { line.append(UInt8(ascii: ",")) }

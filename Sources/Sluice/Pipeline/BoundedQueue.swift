@@ -14,6 +14,9 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
     private var items: [Element?] = []
     private var head = 0
     private var closed = false
+    /// Queued items at which a push wakes the consumers: 1, except while a single consumer
+    /// waits in `pop(gathering:latency:)`.
+    private var wakeAt = 1
     /// Most items held at once; `Int.max` for an unbounded queue.
     public let capacity: Int
 
@@ -33,8 +36,31 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
         // Consumers wait only on an empty queue: wake them only when it stops being empty.
         // (Waking on every push cost the assembler a futex call per file: ~10% of a tiny-file
         // run's CPU time.)
-        if items.count - head == 1 { condition.broadcast() }
+        if items.count - head == wakeAt { condition.broadcast() }
         return true
+    }
+
+    /// Like `pop()`, for the one consumer of a queue that may let items wait a little: while
+    /// fewer than `count` are queued it sleeps until `latency` seconds have passed, so producers
+    /// wake it once per `count` items or per `latency` instead of once per item. On 8000 files
+    /// the writer had woken for each group of results, about 1200 times, and its context
+    /// switches were a third of its CPU time. Not for a queue with several consumers.
+    public func pop(gathering count: Int, latency: Double) -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        if items.count - head < count && !closed {
+            wakeAt = max(1, count)
+            let deadline = Date(timeIntervalSinceNow: latency)
+            while items.count - head < count && !closed {
+                if !condition.wait(until: deadline) { break }
+            }
+            // Nothing yet: wait for the first item like `pop()`, the gathering again once it came.
+            while items.count == head && !closed {
+                _ = condition.wait(until: Date(timeIntervalSinceNow: latency))
+            }
+            wakeAt = 1
+        }
+        return takeLocked()
     }
 
     /// Removes the oldest item, waiting while the queue is empty; nil once closed and drained.

@@ -106,8 +106,10 @@ public final class Pipeline {
         case .pread: nil
         }
         // Ranges lent in place are larger than staging buffers (`ReaderStage.inPlaceRangeBytes`).
+        let cpuWorkers = ready.reduce(0) { $0 + $1.workerCount }
         let rangeBytes = inPlaceThreshold == nil || configuration.batchBytes != nil
-            ? bufferBytes : max(bufferBytes, ReaderStage.inPlaceRangeBytes)
+            ? bufferBytes
+            : max(bufferBytes, ReaderStage.inPlaceRangeBytes(readers: max(1, configuration.readers), workers: cpuWorkers))
         // Ranges of one large file go to several readers, so a run has as many readers as tasks
         // (known only when the listing is over before the run starts).
         var readers = max(1, configuration.readers)
@@ -247,7 +249,10 @@ public final class Pipeline {
         // Write (this thread, whose CPU time before this point went to setting the run up).
         let writeCPUStarted = ThreadCPUTime.seconds()
         var reorder = ReorderBuffer(enabled: configuration.ordered)
-        var next = results.pop()
+        // The writer lets results gather (a quarter of the queue, at most 16 groups, or 2 ms):
+        // one wake-up for several groups (`BoundedQueue.pop(gathering:latency:)`).
+        let gathering = max(1, min(16, results.capacity / 4))
+        var next = results.pop(gathering: gathering, latency: Self.resultsLatency)
         while let group = next {
             let writeStarted = StageClock.now()
             for result in group {
@@ -273,7 +278,7 @@ public final class Pipeline {
                     failure.set(error)
                     cancellation.cancel()
                 }
-                next = results.pop()
+                next = results.pop(gathering: gathering, latency: Self.resultsLatency)
             }
         }
         for thread in threads { thread.join() }
@@ -315,6 +320,9 @@ public final class Pipeline {
     /// events (8192 was sized when events came one by one; in groups that would let readers run
     /// up to two million events ahead of the assembler).
     static let assemblerQueueCapacity = 256
+
+    /// The longest a group of results waits in its queue for the writer to wake (seconds).
+    static let resultsLatency = 0.002
 
     /// `bytes` rounded up to whole 64 KiB units (`Piece.maxBytes`, at least one).
     public static func roundedBatchBytes(_ bytes: Int) -> Int {

@@ -108,14 +108,17 @@ public struct FileRecord: Codable, Sendable, Equatable {
     public func jsonLine() -> [UInt8] {
         var line: [UInt8] = []
         line.reserveCapacity(160 + path.utf8.count + (error?.utf8.count ?? 0) + members.count * 24)
-        var fields: [JSONMember] = [
-            JSONMember("device", .string(device)), JSONMember("kernel", .string(kernel)),
-            JSONMember("path", .string(path)), JSONMember("schema", .integer(Int64(schema))),
-            JSONMember("status", .string(status)),
-        ]
+        // The record's own fields in key order; the kernel's members are sorted in among them.
+        var fields: [JSONMember] = []
+        fields.reserveCapacity(8 + members.count)
+        fields.append(JSONMember("device", .string(device)))
         if let error { fields.append(JSONMember("error", .string(error))) }
+        fields.append(JSONMember("kernel", .string(kernel)))
+        fields.append(JSONMember("path", .string(path)))
         if let pathBase64 { fields.append(JSONMember("path_base64", .string(pathBase64))) }
+        fields.append(JSONMember("schema", .integer(Int64(schema))))
         if let size { fields.append(JSONMember("size", .unsigned(size))) }
+        fields.append(JSONMember("status", .string(status)))
         fields += members
         JSONMember.appendObject(fields, to: &line)
         line.append(UInt8(ascii: "\n"))
@@ -125,21 +128,38 @@ public struct FileRecord: Codable, Sendable, Equatable {
     /// Appends `text` as a JSON string literal, escaped as `JSONEncoder` escapes it (bytes of
     /// 0x80 and up are UTF-8 sequences and pass as they are).
     public static func appendQuoted(_ text: String, to line: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
         line.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): line += [UInt8(ascii: "\\"), byte]
-            case 0x0A: line += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: line += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: line += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0x08: line += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
-            case 0x0C: line += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
-            case ..<0x20: line += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-            default: line.append(byte)
+        var text = text
+        text.withUTF8 { bytes in
+            // Most names need no escape: copied in one piece (a byte at a time, with the
+            // escape table built per call, this was the write stage's largest cost in JSONL).
+            var start = 0
+            for (index, byte) in bytes.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                line.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start ..< index]))
+                appendEscape(byte, to: &line)
+                start = index + 1
             }
+            line.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
         }
         line.append(UInt8(ascii: "\""))
+    }
+
+    /// The escape of one byte that JSON strings cannot hold as it is.
+    private static func appendEscape(_ byte: UInt8, to line: inout [UInt8]) {
+        line.append(UInt8(ascii: "\\"))
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): line.append(byte)
+        case 0x0A: line.append(UInt8(ascii: "n"))
+        case 0x0D: line.append(UInt8(ascii: "r"))
+        case 0x09: line.append(UInt8(ascii: "t"))
+        case 0x08: line.append(UInt8(ascii: "b"))
+        case 0x0C: line.append(UInt8(ascii: "f"))
+        default:
+            let hex: StaticString = "0123456789abcdef"
+            let digits = hex.utf8Start
+            line.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                     digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
+        }
     }
 
     /// The record of `result`, computed by `kernel`.
