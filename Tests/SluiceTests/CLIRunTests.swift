@@ -274,8 +274,10 @@ final class CLIRunTests: XCTestCase {
             let process = try XCTUnwrap(stats["cpuSeconds"] as? Double)
             let listing = try XCTUnwrap(stats["catalogCPUSeconds"] as? Double)
             XCTAssertGreaterThan(listing, 0, "1000 files were listed")
+            let helpers = try XCTUnwrap(stats["catalogHelpersCPUSeconds"] as? Double)
+            if walkThreads == "1" { XCTAssertEqual(helpers, 0, "no helper without --walk-threads above 1") }
             let stages = try XCTUnwrap(stats["stages"] as? [[String: Any]])
-            var measured = listing
+            var measured = listing + helpers
             for stage in stages {
                 let cpu = try XCTUnwrap(stage["cpuSeconds"] as? Double, "\(stage)")
                 XCTAssertGreaterThan(cpu, 0, "\(stage)")

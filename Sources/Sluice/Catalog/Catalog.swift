@@ -11,8 +11,10 @@ public struct Catalog: Sendable {
     public var jobs: [FileJob]
     /// Paths that were skipped, vanished, changed or failed while listing, in given order.
     public var problems: [FileProblem]
-    /// CPU time the listing used on every thread that walked (`build`; 0 for one made from parts).
+    /// CPU time the listing used on the thread that walked, and on the helpers that read
+    /// directories ahead of it (`build`; 0 for a catalog made from parts).
     public var listingCPUSeconds: Double = 0
+    public var listingHelpersCPUSeconds: Double = 0
 
     /// A catalog from parts (for tests and for callers that list files themselves).
     public init(jobs: [FileJob], problems: [FileProblem]) {
@@ -50,7 +52,8 @@ public struct Catalog: Sendable {
         }
         sort(&jobs, by: options.order)
         var catalog = Catalog(jobs: jobs, problems: problems)
-        catalog.listingCPUSeconds = ThreadCPUTime.seconds() - cpuStarted + helpersCPU
+        catalog.listingCPUSeconds = ThreadCPUTime.seconds() - cpuStarted
+        catalog.listingHelpersCPUSeconds = helpersCPU
         return catalog
     }
 
@@ -78,7 +81,7 @@ public struct Catalog: Sendable {
             }
             let helpersCPU = walker.finishReading()
             stream.close(listingSeconds: Double(StageClock.now() - started) / 1e9,
-                         cpuSeconds: ThreadCPUTime.seconds() - cpuStarted + helpersCPU)
+                         cpuSeconds: ThreadCPUTime.seconds() - cpuStarted, helpersCPUSeconds: helpersCPU)
         }
     }
 

@@ -20,6 +20,7 @@ public final class CatalogStream: @unchecked Sendable {
     private let keep: CatalogFilter?
     private var seconds: Double = 0
     private var cpuSeconds: Double = 0
+    private var helpersCPUSeconds: Double = 0
 
     /// An open stream that `append` fills and `close` ends; `shard` keeps only that shard, and
     /// `keep` (called on the walk's thread, after the shard) only the jobs it returns true for.
@@ -40,6 +41,7 @@ public final class CatalogStream: @unchecked Sendable {
         closed = true
         seconds = listingSeconds
         cpuSeconds = catalog.listingCPUSeconds
+        helpersCPUSeconds = catalog.listingHelpersCPUSeconds
     }
 
     /// The jobs of a complete stream, in order (for callers that map positions back).
@@ -63,13 +65,14 @@ public final class CatalogStream: @unchecked Sendable {
         condition.broadcast()
     }
 
-    /// Ends the stream: the walk is over (it took `listingSeconds`, and `cpuSeconds` of CPU
-    /// time on the threads that walked).
-    public func close(listingSeconds: Double, cpuSeconds: Double = 0) {
+    /// Ends the stream: the walk is over (it took `listingSeconds`, `cpuSeconds` of CPU time on
+    /// the walk's thread and `helpersCPUSeconds` on the threads that read directories ahead of it).
+    public func close(listingSeconds: Double, cpuSeconds: Double = 0, helpersCPUSeconds: Double = 0) {
         condition.lock()
         closed = true
         seconds = listingSeconds
         self.cpuSeconds = cpuSeconds
+        self.helpersCPUSeconds = helpersCPUSeconds
         condition.broadcast()
         condition.unlock()
     }
@@ -115,11 +118,11 @@ public final class CatalogStream: @unchecked Sendable {
         return (jobs.count, bytes, closed)
     }
 
-    /// The CPU time the listing used (0 until it is over).
-    public var listingCPUSeconds: Double {
+    /// The CPU time the listing used on the walk's thread, and on its helpers (0 until it is over).
+    public var listingCPUSeconds: (walk: Double, helpers: Double) {
         condition.lock()
         defer { condition.unlock() }
-        return cpuSeconds
+        return (cpuSeconds, helpersCPUSeconds)
     }
 
     /// How long the listing took (0 until it is over).

@@ -299,7 +299,7 @@ public final class Pipeline {
         summary.stagingBufferBytes = bufferBytes
         summary.cpuSeconds = ProcessTimes.cpuSeconds()
         summary.catalogSeconds = stream.listingSeconds
-        summary.catalogCPUSeconds = stream.listingCPUSeconds
+        (summary.catalogCPUSeconds, summary.catalogHelpersCPUSeconds) = stream.listingCPUSeconds
         return summary
     }
 

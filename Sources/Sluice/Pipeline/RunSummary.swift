@@ -15,8 +15,10 @@ public struct RunSummary: Sendable, Codable {
     /// Time spent listing the files (walk and stat), seconds; in given order the listing runs
     /// beside the pipeline, so this overlaps `wallSeconds`.
     public var catalogSeconds: Double = 0
-    /// CPU time the listing used, on the walk's thread and its helpers.
+    /// CPU time the listing used on the walk's thread (one thread, which hands out the files in
+    /// order), and on the helpers that read directories ahead of it.
     public var catalogCPUSeconds: Double = 0
+    public var catalogHelpersCPUSeconds: Double = 0
     /// What ran the kernel.
     public var device = ""
     /// Per-stage totals, in pipeline order.
@@ -51,7 +53,7 @@ public struct RunSummary: Sendable, Codable {
     /// behind it.
     public var cpuShares: [(name: String, percent: Double)] {
         guard cpuSeconds > 0 else { return [] }
-        var parts: [(String, Double)] = [("listing", catalogCPUSeconds)]
+        var parts: [(String, Double)] = [("listing", catalogCPUSeconds), ("listing helpers", catalogHelpersCPUSeconds)]
         for stage in stages { if let cpu = stage.cpuSeconds { parts.append((stage.name, cpu)) } }
         let measured = parts.reduce(0) { $0 + $1.1 }
         parts.append(("other", max(0, cpuSeconds - measured)))
