@@ -7,6 +7,7 @@ import SluiceStore
 /// compares a tree with a list of known hashes (docs/results.md).
 struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "audit",
         abstract: "Compare files and directories with a results store: matched, changed, moved, new, missing.",
         discussion: """
             Every file under PATHS is hashed and compared with the store's ok results of the same kernel \

@@ -5,6 +5,7 @@ import Sluice
 /// `sluice bench`: sluice against its peers on deterministic corpora, in one run.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "bench",
         abstract: "Time sluice against b3sum, xargs -P b3sum and cat on generated corpora (hot cache).",
         discussion: """
             Corpora (generated once into the cache folder, same bytes every time): std8k (8000 files, \

@@ -6,6 +6,7 @@ import Sluice
 /// files, with the options, messages and exit statuses of `sha256sum --check`.
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "check",
         abstract: "Verify HEX  PATH or BLAKE3 (PATH) = HEX checksum lines (as b3sum --check, sha256sum --check).",
         discussion: "Each file named in the lists is hashed (through the same pipeline as run) and "
             + "reported as soon as it is done: 'PATH: OK', 'PATH: FAILED', or 'PATH: FAILED open or read' "

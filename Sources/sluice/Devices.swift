@@ -6,6 +6,7 @@ import Sluice
 /// JSON, with the device `--device` selects marked.
 struct Devices: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "devices",
         abstract: "List OpenCL devices and the CPU SIMD backend.",
         discussion: "The lanes that --device (default auto) selects are marked with '*' (JSON: \"selected\": true). "
             + "Without any OpenCL platform, only the CPU backend is listed.")

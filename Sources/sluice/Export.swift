@@ -6,6 +6,7 @@ import SluiceStore
 /// `sluice export`: a results store's results as b3sum lines, JSONL or CSV (docs/results.md).
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "export",
         abstract: "Write a results store's results as b3sum lines, JSONL records or CSV rows, in path order.",
         discussion: """
             b3sum: HEX  PATH for every ok result with a digest (what sluice check and b3sum --check read); \

@@ -6,6 +6,7 @@ import SluiceStore
 /// `sluice merge`: several results stores (the shards of a cluster run) into one (docs/results.md).
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "merge",
         abstract: "Copy the runs and results of results stores IN… into the store OUT (created if missing).",
         discussion: """
             A result whose path and kernel fingerprint OUT already holds is never overwritten: the same outcome \

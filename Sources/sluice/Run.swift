@@ -5,6 +5,7 @@ import Sluice
 /// `sluice run`: hash (or otherwise compute over) a batch of files and print one result each.
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run a kernel over files and directories; print one result per file.",
         discussion: """
             Exit status: 0 every file processed; 1 some files failed (each reported, the rest done); \
