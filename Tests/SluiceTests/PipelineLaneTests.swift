@@ -13,6 +13,7 @@ final class PipelineLaneTests: XCTestCase {
         var deviceName: String { inner.deviceName }
         var workerCount: Int { inner.workerCount }
         var preferredBatchBytes: Int { inner.preferredBatchBytes }
+        var isHostCPU: Bool { inner.isHostCPU }
         func makeStagingBuffer(capacity: Int) -> StagingBuffer { inner.makeStagingBuffer(capacity: capacity) }
         func runWorker(index: Int, kernel: any ComputeKernel, batches: BoundedQueue<StagingBuffer>,
                        deliver: (ComputedBatch) -> Void, recycle: (StagingBuffer) -> Void, clock: StageClock) throws {
@@ -59,9 +60,30 @@ final class PipelineLaneTests: XCTestCase {
                       file: file, line: line)
     }
 
+    /// The PoCL lane presented as a device that wants staged bytes for its transfers, as a GPU
+    /// does (`readsLentBytes` false): its arrival stops the lending.
+    private final class StagingOnlyLane: ComputeBackend, @unchecked Sendable {
+        let inner: OpenCLBackend
+        init(_ inner: OpenCLBackend) { self.inner = inner }
+        var deviceName: String { inner.deviceName }
+        var workerCount: Int { inner.workerCount }
+        var preferredBatchBytes: Int { inner.preferredBatchBytes }
+        var providesStaging: Bool { inner.providesStaging }
+        var readsLentBytes: Bool { false }
+        func makeStagingBuffer(capacity: Int) -> StagingBuffer { inner.makeStagingBuffer(capacity: capacity) }
+        func buffersInFlight(bufferBytes: Int) -> Int { inner.buffersInFlight(bufferBytes: bufferBytes) }
+        func setOtherLanesRemain(_ others: Bool) { inner.setOtherLanesRemain(others) }
+        func supports(_ kernel: any ComputeKernel) -> Bool { inner.supports(kernel) }
+        func runWorker(index: Int, kernel: any ComputeKernel, batches: BoundedQueue<StagingBuffer>,
+                       deliver: (ComputedBatch) -> Void, recycle: (StagingBuffer) -> Void, clock: StageClock) throws {
+            try inner.runWorker(index: index, kernel: kernel, batches: batches, deliver: deliver, recycle: recycle, clock: clock)
+        }
+    }
+
     /// A lane that is still starting and becomes a PoCL lane `seconds` from now.
-    private func poclLaneReady(after seconds: Double) throws -> StartingLane {
-        let backend = try poclBackend()
+    private func poclLaneReady(after seconds: Double, wantsStaging: Bool = false) throws -> StartingLane {
+        let pocl = try poclBackend()
+        let backend: ComputeBackend = wantsStaging ? StagingOnlyLane(pocl) : pocl
         let release = DispatchSemaphore(value: 0)
         let lane = StartingLane(name: "OpenCL (test)") {
             release.wait()
@@ -109,21 +131,52 @@ final class PipelineLaneTests: XCTestCase {
         XCTAssertGreaterThan(joined.batches, 0)
     }
 
-    /// Large files are lent (hashed in place) while only the CPU lane runs; when the OpenCL lane
-    /// joins, lending stops and the batches already lent may go to it: every digest stays right.
-    func testLendingStopsWhenAnOpenCLLaneJoinsAndLentBatchesStayValidForIt() throws {
-        let scratch = try ScratchDirectory()
+    private func largeCorpus(_ scratch: ScratchDirectory) throws -> (paths: [RawPath], expected: [String: String], bytes: Int) {
         var paths: [RawPath] = []
-        for (number, size) in [(12 << 20) + 5, 9 << 20, 5 << 20, 100, 70_000].enumerated() {
+        // More 16 MiB ranges than the run lends at once (every reader's and two per worker: 6).
+        for (number, size) in [(48 << 20) + 5, 48 << 20, 100, 70_000, (40 << 20) + 3, (9 << 20) + 1].enumerated() {
             paths.append(try scratch.writeRandom("large\(number)", size: size))
         }
         let expected = ChecksumLines.digests(try Subprocess.b3sum(paths.map(\.description)).stdout)
-        let lane = try poclLaneReady(after: 0.05)
-        // Default batch size: lent ranges of 4 MiB while the slow CPU lane runs alone.
-        let (results, summary) = try run(paths, lanes: [.ready(SlowCPULane(cpu())), .starting(lane)]) { $0.batchBytes = nil }
-        assertDigests(results, expected, "lent, then staged beside opencl")
-        let joined = try XCTUnwrap(summary.lanes.first { $0.device.hasPrefix("opencl:") }, "\(summary.lanes)")
-        XCTAssertGreaterThan(joined.batches, 0)
+        let bytes = try paths.reduce(0) { $0 + (try FileManager.default.attributesOfItem(atPath: $1.description)[.size] as! Int) }
+        return (paths, expected, bytes)
+    }
+
+    /// Large files are hashed in place beside a CPU-type OpenCL lane (PoCL reads the lent ranges
+    /// as it reads staged bytes), and not beside a lane that wants staged bytes for its transfers
+    /// (a GPU). The batch counts show which happened: lent ranges are 16 MiB here, staged
+    /// batches the CPU lane's 64 KiB.
+    func testLargeFilesAreLentBesidePoCLButNotBesideALaneThatWantsStaging() throws {
+        let scratch = try ScratchDirectory()
+        let (paths, expected, totalBytes) = try largeCorpus(scratch)
+        var batchCounts: [Bool: Int] = [:]
+        for wantsStaging in [false, true] {
+            let pocl = try poclBackend()
+            let other: ComputeBackend = wantsStaging ? StagingOnlyLane(pocl) : pocl
+            let (results, summary) = try run(paths, lanes: [.ready(SlowCPULane(cpu())), .ready(other)]) { $0.batchBytes = nil }
+            assertDigests(results, expected, wantsStaging ? "staged beside a staging lane" : "lent beside PoCL")
+            XCTAssertTrue(summary.lanes.allSatisfy { $0.batches > 0 }, "both lanes computed: \(summary.lanes)")
+            batchCounts[wantsStaging] = summary.lanes.reduce(0) { $0 + $1.batches }
+        }
+        // Lent: at most one batch per 4 MiB, plus the two small files.
+        XCTAssertLessThanOrEqual(batchCounts[false]!, totalBytes / (4 << 20) + 4, "\(batchCounts)")
+        // Staged: at least one batch per 64 KiB... of most of the bytes (the OpenCL lane gathers several).
+        XCTAssertGreaterThan(batchCounts[true]!, totalBytes / (1 << 20), "\(batchCounts)")
+    }
+
+    /// Large files are lent while only the CPU lane runs; a lane that joins later gets the
+    /// remaining batches, lent ones included (beside PoCL the lending goes on; a lane that wants
+    /// staging stops it, and the ranges lent before stay valid for it): every digest stays right.
+    func testLentBatchesStayValidForALaneThatJoinsWhetherItStopsTheLendingOrNot() throws {
+        let scratch = try ScratchDirectory()
+        let (paths, expected, _) = try largeCorpus(scratch)
+        for wantsStaging in [false, true] {
+            let lane = try poclLaneReady(after: 0.03, wantsStaging: wantsStaging)
+            let (results, summary) = try run(paths, lanes: [.ready(SlowCPULane(cpu())), .starting(lane)]) { $0.batchBytes = nil }
+            assertDigests(results, expected, wantsStaging ? "lent, then staged beside a staging lane" : "lent beside PoCL")
+            let joined = try XCTUnwrap(summary.lanes.first { $0.device.hasPrefix("opencl:") }, "\(summary.lanes)")
+            XCTAssertGreaterThan(joined.batches, 0)
+        }
     }
 
     func testRunThatEndsBeforeALaneIsReadyDoesNotWaitForIt() throws {

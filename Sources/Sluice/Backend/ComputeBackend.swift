@@ -58,6 +58,11 @@ public protocol ComputeBackend: AnyObject, Sendable {
     var isHostCPU: Bool { get }
     /// Whether the lane's own staging buffers (e.g. pinned OpenCL memory) should be the pool's.
     var providesStaging: Bool { get }
+    /// Whether the lane computes batches lent from a file's mapping (hashed in place) as well as
+    /// staged ones: the host CPU lane, and a CPU-type OpenCL device (PoCL), which reads host
+    /// memory either way. A GPU wants pinned staging for its DMA: while one is among the lanes,
+    /// nothing is lent (`ReaderStage.stopLending`).
+    var readsLentBytes: Bool { get }
     /// Staging buffers of `bufferBytes` the lane keeps busy at once (the pool's size adds them up).
     func buffersInFlight(bufferBytes: Int) -> Int
     /// Tells the lane whether other lanes run beside it: a lane whose device fails then leaves
@@ -78,6 +83,7 @@ extension ComputeBackend {
     // ordinary staging, one buffer per worker, and nothing to change beside other lanes.
     public var isHostCPU: Bool { false }
     public var providesStaging: Bool { false }
+    public var readsLentBytes: Bool { isHostCPU }
     public func buffersInFlight(bufferBytes: Int) -> Int { workerCount }
     public func setOtherLanesRemain(_ others: Bool) {}
     public func supports(_ kernel: any ComputeKernel) -> Bool { true }

@@ -96,11 +96,12 @@ public final class Pipeline {
         // win when it is among them (lanes that want more gather several batches per submission).
         let preferred = ready.first { $0.isHostCPU }?.preferredBatchBytes ?? ready.map(\.preferredBatchBytes).min()!
         let bufferBytes = Self.roundedBatchBytes(configuration.batchBytes ?? preferred)
-        // Large files are hashed in place, from their mappings, while every lane computes on this
-        // CPU; a lane that wants staged bytes for its transfers (an OpenCL device), from the start
-        // or once it joins, stops the lending (`ReaderStage.stopLending`).
+        // Large files are hashed in place, from their mappings, when the CPU lane runs and every
+        // lane reads host memory (`readsLentBytes`: the CPU lane, PoCL); a lane that wants staged
+        // bytes for its transfers (a GPU), from the start or once it joins, stops the lending
+        // (`ReaderStage.stopLending`).
         let inPlaceThreshold: UInt64? = switch configuration.readStrategy {
-        case _ where !ready.allSatisfy(\.isHostCPU): nil
+        case _ where !ready.allSatisfy(\.readsLentBytes) || !ready.contains(where: \.isHostCPU): nil
         case .automatic: ReaderStage.inPlaceThreshold
         case .mmap: 1
         case .pread: nil
@@ -210,7 +211,7 @@ public final class Pipeline {
                 laneRecords.addWarnings(warnings)
                 let joined = outcome.backends.filter { $0.supports(kernel) }
                 guard !joined.isEmpty, !batches.isFinished else { return }
-                if !joined.allSatisfy(\.isHostCPU) { readerStage.stopLending() }
+                if !joined.allSatisfy(\.readsLentBytes) { readerStage.stopLending() }
                 for backend in joined { backend.setOtherLanesRemain(true) }
                 pool.raiseLimit(by: joined.reduce(0) { $0 + $1.buffersInFlight(bufferBytes: bufferBytes) })
                 if stagingLane == nil, let provider = joined.first(where: { $0.providesStaging }) {
