@@ -11,6 +11,9 @@ public final class StoreSink: ResultSink {
         self.writer = writer
     }
 
+    /// The inner sink's renderer: the store takes the results' fields, not their bytes.
+    public var renderer: (any ResultRenderer)? { inner.renderer }
+
     /// The store first, so that a store that can no longer be written stops the run at once.
     /// - Throws: `OutputError` (exit 3) `--db FILE: why` when a batch failed.
     public func write(_ result: FileResult) throws {

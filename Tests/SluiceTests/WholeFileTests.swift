@@ -61,6 +61,17 @@ final class WholeFileTests: XCTestCase {
         let kept = buffer.pieces.indices.filter { [0, 3].contains(buffer.pieces[$0].fileIndex) }
         XCTAssertEqual(finished.pieces, kept.map { buffer.pieces[$0] })
         XCTAssertEqual(finished.partials, kept.flatMap { partials[$0 * words ..< ($0 + 1) * words] })
+        // With the sink's renderer, each whole file also carries its line, the same bytes the
+        // writer would render.
+        let renderer = JSONLineRenderer(kernel: kernel, device: "cpu:test")
+        let rendered = computed.finishingWholeFiles(with: kernel, renderer: renderer)
+        for result in rendered.results {
+            var plain = result
+            plain.rendered = nil
+            XCTAssertEqual(result.rendered, renderer.render(plain), "file \(result.index)")
+            XCTAssertTrue(String(decoding: result.rendered ?? [], as: UTF8.self).contains(Hex.lowercase(result.digest!)))
+        }
+        XCTAssertNil(finished.results.first?.rendered, "no renderer, no bytes")
         // Nothing whole: the batch is passed on as it is.
         let plain = ComputedBatch(pieces: finished.pieces, partials: finished.partials).finishingWholeFiles(with: kernel)
         XCTAssertEqual(plain.pieces, finished.pieces)

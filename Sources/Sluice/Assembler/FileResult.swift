@@ -13,6 +13,8 @@ public struct FileResult: Sendable {
     /// The file as the catalog listed it (size, mtime, device, inode: its identity for the
     /// results store); nil for a problem found while listing.
     public var listed: FileJob?
+    /// The bytes the run's sink writes for it, when a lane rendered them (`ResultSink.renderer`).
+    public var rendered: [UInt8]?
 
     public init(index: Int, path: RawPath, size: UInt64, output: (any KernelOutput)?, problem: FileProblem?,
                 listed: FileJob? = nil) {

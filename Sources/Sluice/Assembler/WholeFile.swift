@@ -25,7 +25,9 @@ extension ComputedBatch {
     /// The batch with its whole files finalized here, on the calling (compute) thread: their
     /// results are in `results`, and their pieces and partials have left `pieces` and `partials`,
     /// which keep the pieces of files that span batches, in order.
-    public func finishingWholeFiles<Kernel: ComputeKernel>(with kernel: Kernel) -> ComputedBatch {
+    /// With `renderer`, each result also carries the bytes the sink will write (`rendered`).
+    public func finishingWholeFiles<Kernel: ComputeKernel>(with kernel: Kernel,
+                                                           renderer: (any ResultRenderer)? = nil) -> ComputedBatch {
         guard !wholeFiles.isEmpty else { return self }
         let words = kernel.partialWords
         var finished = ComputedBatch(pieces: [], partials: [])
@@ -43,7 +45,9 @@ extension ComputedBatch {
                     accumulator.add(pieces[index], partial: partials.baseAddress! + index * words)
                 }
                 let output = accumulator.finalize(fileSize: file.size)
-                finished.results.append(FileResult(job: file.job, size: file.size, output: output, problem: nil))
+                var result = FileResult(job: file.job, size: file.size, output: output, problem: nil)
+                result.rendered = renderer?.render(result)
+                finished.results.append(result)
                 kept = file.pieces.upperBound
             }
             if kept < pieces.count {

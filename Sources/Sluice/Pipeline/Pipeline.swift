@@ -177,11 +177,13 @@ public final class Pipeline {
 
         // Compute: every lane's workers pull from `batches`. The last one to finish closes the
         // assembler's queue. A lane that fails on its own leaves when others remain.
+        let renderer = sink.renderer
         func work(_ backend: ComputeBackend, index: Int, clock: StageClock) {
             do {
-                // Files wholly in a batch are finalized here, on the lane's thread (`WholeFile`).
+                // Files wholly in a batch are finalized, and their lines rendered, here on the
+                // lane's thread (`WholeFile`, `ResultSink.renderer`).
                 try backend.runWorker(index: index, kernel: kernel, batches: batches,
-                                      deliver: { assemblerInput.push(.batch($0.finishingWholeFiles(with: kernel))) },
+                                      deliver: { assemblerInput.push(.batch($0.finishingWholeFiles(with: kernel, renderer: renderer))) },
                                       recycle: { pool.recycle($0) }, clock: clock)
             } catch {
                 failure.set(error)

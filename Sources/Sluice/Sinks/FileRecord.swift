@@ -110,7 +110,7 @@ public struct FileRecord: Codable, Sendable, Equatable {
         line.reserveCapacity(160 + path.utf8.count + (error?.utf8.count ?? 0) + members.count * 24)
         // The record's own fields in key order; the kernel's members are sorted in among them.
         var fields: [JSONMember] = []
-        fields.reserveCapacity(8 + members.count)
+        fields.reserveCapacity(8)
         fields.append(JSONMember("device", .string(device)))
         if let error { fields.append(JSONMember("error", .string(error))) }
         fields.append(JSONMember("kernel", .string(kernel)))
@@ -119,8 +119,21 @@ public struct FileRecord: Codable, Sendable, Equatable {
         fields.append(JSONMember("schema", .integer(Int64(schema))))
         if let size { fields.append(JSONMember("size", .unsigned(size))) }
         fields.append(JSONMember("status", .string(status)))
-        fields += members
-        JSONMember.appendObject(fields, to: &line)
+        // `members` are sorted (the initializers sort them): merged in, so that `appendObject`
+        // finds the whole list in order and sorts nothing.
+        var merged: [JSONMember] = []
+        merged.reserveCapacity(fields.count + members.count)
+        var own = 0, kernel = 0
+        while own < fields.count || kernel < members.count {
+            if kernel == members.count || (own < fields.count && fields[own].key < members[kernel].key) {
+                merged.append(fields[own])
+                own += 1
+            } else {
+                merged.append(members[kernel])
+                kernel += 1
+            }
+        }
+        JSONMember.appendObject(merged, to: &line)
         line.append(UInt8(ascii: "\n"))
         return line
     }

@@ -10,6 +10,15 @@ public protocol ResultSink: AnyObject {
     func caughtUp() throws
     /// Writes out what the sink holds now (the progress line is about to be drawn below it).
     func flush() throws
+    /// What renders a result into the bytes this sink writes, on any thread: the lanes render
+    /// the files they finalize (`FileResult.rendered`), so the one writer thread only writes.
+    /// `nil` for a sink that renders as it writes.
+    var renderer: (any ResultRenderer)? { get }
+}
+
+/// Renders a result into the bytes a sink writes for it, on any thread.
+public protocol ResultRenderer: Sendable {
+    func render(_ result: FileResult) -> [UInt8]
 }
 
 extension ResultSink {
@@ -17,6 +26,8 @@ extension ResultSink {
     public func caughtUp() throws {}
     /// Nothing by default.
     public func flush() throws {}
+    /// None by default: the sink renders as it writes.
+    public var renderer: (any ResultRenderer)? { nil }
 }
 
 /// The output formats of `sluice run`.
