@@ -12,31 +12,48 @@ public final class B3SumSink: ResultSink {
     }
 
     private let output: OutputStream
-    private let zero: Bool
-    private let style: LineStyle
+    private let lines: B3SumLineRenderer
 
     public init(output: OutputStream, zero: Bool = false, style: LineStyle = .standard) {
         self.output = output
-        self.zero = zero
-        self.style = style
+        lines = B3SumLineRenderer(zero: zero, style: style)
     }
 
     public func write(_ result: FileResult) throws {
-        if let hex = result.hexDigest {
-            switch style {
-            case .standard: try output.write(B3SumFormat.line(hexDigest: hex, path: result.path, zero: zero))
-            case .tag: try output.write(B3SumFormat.tagLine(hexDigest: hex, path: result.path, zero: zero))
-            case .digestOnly: try output.write(Array(hex.utf8) + [zero ? 0 : UInt8(ascii: "\n")])
-            }
+        if result.succeeded {
+            try output.write(result.rendered ?? lines.render(result))
         } else if let problem = result.problem {
             Diagnostics.write(ProblemMessage.line(problem))
         }
     }
 
+    /// The lanes render the lines of the files they finalize (`ResultSink.renderer`).
+    public var renderer: (any ResultRenderer)? { lines }
+
     public func flush() throws { try output.flush() }
 
     public func finish() throws {
         try output.flush()
+    }
+}
+
+/// A computed file's b3sum line (a problem is a message on stderr, written by the sink).
+public struct B3SumLineRenderer: ResultRenderer {
+    let zero: Bool
+    let style: B3SumSink.LineStyle
+
+    public init(zero: Bool, style: B3SumSink.LineStyle) {
+        self.zero = zero
+        self.style = style
+    }
+
+    public func render(_ result: FileResult) -> [UInt8] {
+        guard let hex = result.hexDigest else { return [] }
+        switch style {
+        case .standard: return B3SumFormat.line(hexDigest: hex, path: result.path, zero: zero)
+        case .tag: return B3SumFormat.tagLine(hexDigest: hex, path: result.path, zero: zero)
+        case .digestOnly: return Array(hex.utf8) + [zero ? 0 : UInt8(ascii: "\n")]
+        }
     }
 }
 
