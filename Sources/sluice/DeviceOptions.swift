@@ -61,7 +61,14 @@ struct DeviceOptions: ParsableArguments {
         }
         let failure = LaneStartFailure()
         let restrictedFolder: String? = if case .restricted(let folder) = filter { folder } else { nil }
+        // Beside the CPU lane, OpenCL implementations that all drive this CPU (PoCL) would only
+        // take its cores: their start (about 0.2 CPU-s for PoCL) and their threads, which inherit
+        // the starting thread's priority, run at a lower one, on the cycles the CPU lane leaves
+        // (on Linux a nice value is per thread: `setpriority(PRIO_PROCESS, 0, …)` sets this one's).
+        let sharesTheCPU = wantsCPU && (GPUVendorFilter.classify(environment: ProcessInfo.processInfo.environment)
+            .map { $0.kept.isEmpty && !$0.skipped.isEmpty } ?? false)
         let lane = StartingLane(name: "OpenCL") {
+            if sharesTheCPU { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10) }
             let inventory = DeviceInventory.current()
             // The loader has read the private vendor folder; it is not needed any more.
             if let restrictedFolder { try? FileManager.default.removeItem(atPath: restrictedFolder) }
