@@ -279,7 +279,6 @@ struct Run: ParsableCommand {
                                 cancellation: Cancellation(external: { interrupt.isSet }))
         var summary = try pipeline.run()
         summary.warnings = laneWarnings + summary.warnings + start.printLateWarnings()
-        summary.catalogSeconds = stream.listingSeconds
         summary.interrupted = interrupt.isSet
         summary.filesListed = stream.snapshot.count
         if showsProgress { Diagnostics.write(summary.text) }

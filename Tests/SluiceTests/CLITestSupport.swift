@@ -322,3 +322,33 @@ extension Subprocess {
         return (setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", try sluiceExecutable().path])
     }
 }
+
+/// A CPU lane slowed down by `delayMicroseconds` per batch, so that a slower lane beside it (PoCL)
+/// surely gets work.
+final class SlowedCPULane: ComputeBackend, @unchecked Sendable {
+    let inner: CPUBackend
+    let delayMicroseconds: UInt32
+    init(_ inner: CPUBackend, delayMicroseconds: UInt32) {
+        self.inner = inner
+        self.delayMicroseconds = delayMicroseconds
+    }
+    var deviceName: String { inner.deviceName }
+    var workerCount: Int { inner.workerCount }
+    var preferredBatchBytes: Int { inner.preferredBatchBytes }
+    var isHostCPU: Bool { inner.isHostCPU }
+    func makeStagingBuffer(capacity: Int) -> StagingBuffer { inner.makeStagingBuffer(capacity: capacity) }
+    func runWorker(index: Int, kernel: any ComputeKernel, batches: BoundedQueue<StagingBuffer>,
+                   deliver: (ComputedBatch) -> Void, recycle: (StagingBuffer) -> Void, clock: StageClock) throws {
+        let slowed = BoundedQueue<StagingBuffer>(capacity: 1)
+        let delay = delayMicroseconds
+        let feeder = Thread {
+            while let batch = batches.pop() {
+                usleep(delay)
+                slowed.push(batch)
+            }
+            slowed.close()
+        }
+        feeder.start()
+        try inner.runWorker(index: index, kernel: kernel, batches: slowed, deliver: deliver, recycle: recycle, clock: clock)
+    }
+}

@@ -6,30 +6,6 @@ import XCTest
 /// or joining late, a lane that never joins, and a lane whose device fails. Every mix must give
 /// b3sum's digests for every file.
 final class PipelineLaneTests: XCTestCase {
-    /// A CPU lane slowed down per batch, so that a slower lane beside it surely gets work.
-    private final class SlowCPULane: ComputeBackend, @unchecked Sendable {
-        let inner: CPUBackend
-        init(_ inner: CPUBackend) { self.inner = inner }
-        var deviceName: String { inner.deviceName }
-        var workerCount: Int { inner.workerCount }
-        var preferredBatchBytes: Int { inner.preferredBatchBytes }
-        var isHostCPU: Bool { inner.isHostCPU }
-        func makeStagingBuffer(capacity: Int) -> StagingBuffer { inner.makeStagingBuffer(capacity: capacity) }
-        func runWorker(index: Int, kernel: any ComputeKernel, batches: BoundedQueue<StagingBuffer>,
-                       deliver: (ComputedBatch) -> Void, recycle: (StagingBuffer) -> Void, clock: StageClock) throws {
-            let slowed = BoundedQueue<StagingBuffer>(capacity: 1)
-            let feeder = Thread {
-                while let batch = batches.pop() {
-                    usleep(20_000)
-                    slowed.push(batch)
-                }
-                slowed.close()
-            }
-            feeder.start()
-            inner.runWorker(index: index, kernel: kernel, batches: slowed, deliver: deliver, recycle: recycle, clock: clock)
-        }
-    }
-
     private func corpus(_ scratch: ScratchDirectory) throws -> (paths: [RawPath], expected: [String: String]) {
         var paths: [RawPath] = []
         for (number, size) in [0, 1, 1023, 1024, 1025, 65_536, 65_537, 300_000, 1 << 20, 3 << 20 | 77].enumerated() {
@@ -105,7 +81,7 @@ final class PipelineLaneTests: XCTestCase {
     func testCPUAndOpenCLLanesTogetherMatchB3sumAndBothCompute() throws {
         let scratch = try ScratchDirectory()
         let (paths, expected) = try corpus(scratch)
-        let (results, summary) = try run(paths, lanes: [.ready(SlowCPULane(cpu())), .ready(try poclBackend())])
+        let (results, summary) = try run(paths, lanes: [.ready(SlowedCPULane(cpu(), delayMicroseconds: 20_000)), .ready(try poclBackend())])
         assertDigests(results, expected, "cpu + opencl")
         XCTAssertEqual(summary.lanes.count, 2)
         XCTAssertTrue(summary.lanes.allSatisfy { $0.batches > 0 && $0.bytes > 0 }, "both lanes computed: \(summary.lanes)")
@@ -123,7 +99,7 @@ final class PipelineLaneTests: XCTestCase {
         let (paths, expected) = try corpus(scratch)
         // The CPU lane starts alone; the OpenCL lane becomes ready shortly after.
         let lane = try poclLaneReady(after: 0.05)
-        let (results, summary) = try run(paths, lanes: [.ready(SlowCPULane(cpu())), .starting(lane)])
+        let (results, summary) = try run(paths, lanes: [.ready(SlowedCPULane(cpu(), delayMicroseconds: 20_000)), .starting(lane)])
         assertDigests(results, expected, "cpu, then opencl")
         XCTAssertEqual(summary.lanes.count, 2, "\(summary.lanes)")
         let joined = try XCTUnwrap(summary.lanes.first { $0.device.hasPrefix("opencl:") })
@@ -153,7 +129,7 @@ final class PipelineLaneTests: XCTestCase {
         for wantsStaging in [false, true] {
             let pocl = try poclBackend()
             let other: ComputeBackend = wantsStaging ? StagingOnlyLane(pocl) : pocl
-            let (results, summary) = try run(paths, lanes: [.ready(SlowCPULane(cpu())), .ready(other)]) { $0.batchBytes = nil }
+            let (results, summary) = try run(paths, lanes: [.ready(SlowedCPULane(cpu(), delayMicroseconds: 20_000)), .ready(other)]) { $0.batchBytes = nil }
             assertDigests(results, expected, wantsStaging ? "staged beside a staging lane" : "lent beside PoCL")
             XCTAssertTrue(summary.lanes.allSatisfy { $0.batches > 0 }, "both lanes computed: \(summary.lanes)")
             batchCounts[wantsStaging] = summary.lanes.reduce(0) { $0 + $1.batches }
@@ -172,7 +148,7 @@ final class PipelineLaneTests: XCTestCase {
         let (paths, expected, _) = try largeCorpus(scratch)
         for wantsStaging in [false, true] {
             let lane = try poclLaneReady(after: 0.03, wantsStaging: wantsStaging)
-            let (results, summary) = try run(paths, lanes: [.ready(SlowCPULane(cpu())), .starting(lane)]) { $0.batchBytes = nil }
+            let (results, summary) = try run(paths, lanes: [.ready(SlowedCPULane(cpu(), delayMicroseconds: 20_000)), .starting(lane)]) { $0.batchBytes = nil }
             assertDigests(results, expected, wantsStaging ? "lent, then staged beside a staging lane" : "lent beside PoCL")
             let joined = try XCTUnwrap(summary.lanes.first { $0.device.hasPrefix("opencl:") }, "\(summary.lanes)")
             XCTAssertGreaterThan(joined.batches, 0)
@@ -215,7 +191,7 @@ final class PipelineLaneTests: XCTestCase {
             let backend = try poclBackend()
             backend.faultInjection = fault
             _ = OpenCLFallbackLog.shared.drain()
-            let (results, summary) = try run(paths, lanes: [.ready(SlowCPULane(cpu())), .ready(backend)])
+            let (results, summary) = try run(paths, lanes: [.ready(SlowedCPULane(cpu(), delayMicroseconds: 20_000)), .ready(backend)])
             assertDigests(results, expected, "cpu + failing opencl (\(fault))")
             let warnings = OpenCLFallbackLog.shared.drain()
             XCTAssertEqual(warnings.count, 1, "\(fault): \(warnings)")

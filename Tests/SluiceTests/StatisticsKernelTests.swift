@@ -281,31 +281,6 @@ final class StatisticsKernelTests: XCTestCase {
         case cpu, pocl, both
     }
 
-    /// The CPU lane, 10 ms slower per batch, so that the PoCL lane beside it surely gets work.
-    private final class SlowedCPULane: ComputeBackend, @unchecked Sendable {
-        let inner: CPUBackend
-        init(_ inner: CPUBackend) { self.inner = inner }
-        var deviceName: String { inner.deviceName }
-        var workerCount: Int { inner.workerCount }
-        var preferredBatchBytes: Int { inner.preferredBatchBytes }
-        var isHostCPU: Bool { inner.isHostCPU }
-        func makeStagingBuffer(capacity: Int) -> StagingBuffer { inner.makeStagingBuffer(capacity: capacity) }
-        func runWorker(index: Int, kernel: any ComputeKernel, batches: BoundedQueue<StagingBuffer>,
-                       deliver: (ComputedBatch) -> Void, recycle: (StagingBuffer) -> Void, clock: StageClock) throws {
-            let slowed = BoundedQueue<StagingBuffer>(capacity: 1)
-            let feeder = Thread {
-                while let batch = batches.pop() {
-                    usleep(10_000)
-                    slowed.push(batch)
-                }
-                slowed.close()
-            }
-            feeder.start()
-            try inner.runWorker(index: index, kernel: kernel, batches: slowed, deliver: deliver, recycle: recycle,
-                                clock: clock)
-        }
-    }
-
     private func poclDevice() throws -> Device {
         guard let device = DeviceInventory.current().openCL.first?.device else {
             throw XCTSkip("no OpenCL device on this machine (install PoCL: apt-get install pocl-opencl-icd)")
@@ -320,7 +295,7 @@ final class StatisticsKernelTests: XCTestCase {
                              batchBytes: batchBytes)
         var ready: [PipelineLane] = []
         if lanes == .cpu { ready.append(.ready(cpu)) }
-        if lanes == .both { ready.append(.ready(SlowedCPULane(cpu))) }
+        if lanes == .both { ready.append(.ready(SlowedCPULane(cpu, delayMicroseconds: 10_000))) }
         if lanes != .cpu {
             let device = try poclDevice()
             try XCTSkipUnless(kernel.supports(device), "the OpenCL device has no float64")
