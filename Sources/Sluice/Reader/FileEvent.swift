@@ -6,7 +6,8 @@ public enum FileEvent: Sendable {
     case measured(position: Int, size: UInt64)
     /// The file was read to its end and passed the end-of-read checks (all its pieces are in
     /// batches), or it failed with `problem` (its partials, if any, are to be dropped). Sent
-    /// exactly once per file that a reader took, after every range of it was read. `job` is the
+    /// once per file that a reader took, after every range of it was read, except for a file
+    /// that went whole into one batch and passed its checks (`WholeFile`: the batch says so). `job` is the
     /// file as listed (the result carries its index and path).
     case ended(position: Int, job: FileJob, problem: FileProblem?)
     /// A stream (`FileJob.isStream`) was read to its end and computed by the reader: its length
