@@ -155,6 +155,40 @@ final class PipelineLaneTests: XCTestCase {
         }
     }
 
+    /// A lane's start runs only once the pipeline's threads exist (`StartingLane.begin`): a
+    /// thread created while the start loads a vendor library would wait for the loader's lock.
+    /// The start made 50 ms before the run is still waiting when the run begins, and it has run
+    /// by the time the run's lanes are all known; `wait()` lets a start that nobody began run.
+    func testLaneStartWaitsUntilThePipelineThreadsExist() throws {
+        let scratch = try ScratchDirectory()
+        let (paths, expected) = try corpus(scratch)
+        final class Moment: @unchecked Sendable {
+            let lock = NSLock()
+            var value: UInt64?
+            func set() { lock.lock(); value = StageClock.now(); lock.unlock() }
+            var get: UInt64? { lock.lock(); defer { lock.unlock() }; return value }
+        }
+        let startRan = Moment()
+        let lane = StartingLane(name: "observed") {
+            startRan.set()
+            return ([], ["sluice: warning: observed lane found nothing"])
+        }
+        Thread.sleep(forTimeInterval: 0.05)
+        XCTAssertNil(startRan.get, "the start ran before begin()")
+        XCTAssertFalse(lane.isFinished)
+        let runCalled = StageClock.now()
+        // A CPU lane slow enough that the run outlasts the start.
+        let (results, _) = try run(paths, lanes: [.ready(SlowedCPULane(cpu(), delayMicroseconds: 20_000)), .starting(lane)])
+        assertDigests(results, expected, "cpu beside a lane that starts once the threads exist")
+        let ran = try XCTUnwrap(startRan.get, "the pipeline began the start")
+        XCTAssertGreaterThan(ran, runCalled, "the start ran only after the run had begun")
+
+        let unbegun = StartingLane(name: "waited for") { ([], []) }
+        let outcome = withDeadline(seconds: 30) { unbegun.wait() }
+        XCTAssertNotNil(outcome, "wait() begins the start")
+        XCTAssertTrue(unbegun.isFinished)
+    }
+
     func testRunThatEndsBeforeALaneIsReadyDoesNotWaitForIt() throws {
         let scratch = try ScratchDirectory()
         let (paths, expected) = try corpus(scratch)

@@ -8,19 +8,29 @@ import Glibc
 /// process, and seconds when a program is first compiled. Started before the walk, it overlaps
 /// the listing and the first reads; the pipeline runs its other lanes meanwhile and this one
 /// joins when ready. A run that ends first neither waits for it nor fails.
+///
+/// Trap: the start waits for `begin()`, which the pipeline calls once its stage threads exist.
+/// glibc's `pthread_create` takes the dynamic loader's lock, which `dlopen` holds while it maps
+/// and relocates a library and runs its constructors; the OpenCL loader `dlopen`s the vendor's
+/// library (PoCL brings LLVM) on its first call, and every thread created meanwhile waited for
+/// it: on the 2-core AMD EPYC the run's threads waited 48–54 ms (`strace -f`: the main thread in
+/// `futex` between two `clone3`), and one 4 KiB file beside a PoCL lane took 68 ms against 30
+/// for the CPU lane alone (docs/devices.md).
 public final class StartingLane: @unchecked Sendable {
     /// What the lane will run on, for messages ("OpenCL GPUs", an OpenCL device's name).
     public let name: String
     private let condition = NSCondition()
     private var finished = false
+    private var begun = false
     private var backends: [ComputeBackend] = []
     private var warnings: [String] = []
     private var warningsTaken = false
     private let started = StageClock.now()
     private var readyAfter: Double?
 
-    /// Starts `start` on a new thread now. It returns the backends to add (none: nothing was
-    /// found) and warnings to print once (e.g. a device whose program failed to build).
+    /// Makes the thread for `start` now; `start` runs on it once `begin()` (or a `wait()`) is
+    /// called. It returns the backends to add (none: nothing was found) and warnings to print
+    /// once (e.g. a device whose program failed to build).
     public init(name: String, start: @escaping @Sendable () -> (backends: [ComputeBackend], warnings: [String])) {
         self.name = name
         StartingLane.counter.lock()
@@ -28,6 +38,9 @@ public final class StartingLane: @unchecked Sendable {
         StartingLane.counter.unlock()
         let thread = Thread { [self] in
             Thread.current.name = "sluice-devstart"
+            condition.lock()
+            while !begun { condition.wait() }
+            condition.unlock()
             let outcome = start()
             StartingLane.counter.lock()
             StartingLane.running -= 1
@@ -57,6 +70,15 @@ public final class StartingLane: @unchecked Sendable {
         return running > 0
     }
 
+    /// Lets the start run (again: nothing). The pipeline calls it once it has created its
+    /// threads; until then the start only waits.
+    public func begin() {
+        condition.lock()
+        begun = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
     /// Whether the start has finished.
     public var isFinished: Bool {
         condition.lock()
@@ -64,8 +86,9 @@ public final class StartingLane: @unchecked Sendable {
         return finished
     }
 
-    /// Waits for the start to finish; returns the backends and warnings.
+    /// Lets the start run (`begin()`) and waits for it to finish; returns the backends and warnings.
     public func wait() -> (backends: [ComputeBackend], warnings: [String]) {
+        begin()
         condition.lock()
         defer { condition.unlock() }
         while !finished { condition.wait() }
@@ -73,7 +96,7 @@ public final class StartingLane: @unchecked Sendable {
     }
 
     /// Waits for the start to finish, checking `giveUp` every `poll` seconds; nil when
-    /// `giveUp` said yes first.
+    /// `giveUp` said yes first. It does not `begin()` the start: the pipeline does.
     public func wait(poll: Double, giveUp: () -> Bool) -> (backends: [ComputeBackend], warnings: [String])? {
         condition.lock()
         defer { condition.unlock() }

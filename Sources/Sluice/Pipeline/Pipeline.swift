@@ -249,6 +249,10 @@ public final class Pipeline {
             resultsDone.finished()
         })
 
+        // The lanes still starting may start now that the run's threads exist: a thread created
+        // while a vendor library is being loaded waits for the loader's lock (`StartingLane`).
+        for lane in starting { lane.begin() }
+
         // Write (this thread, whose CPU time before this point went to setting the run up).
         let writeCPUStarted = ThreadCPUTime.seconds()
         var reorder = ReorderBuffer(enabled: configuration.ordered)
