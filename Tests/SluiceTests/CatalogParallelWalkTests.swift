@@ -41,6 +41,67 @@ final class CatalogParallelWalkTests: XCTestCase {
         ])
     }
 
+    /// A long list of arguments (a `--files-from` list) has its `stat`s made in chunks ahead of
+    /// the visits, shared with the helpers when there are several threads
+    /// (`DirectoryWalker.visit(arguments:)`): the listing is the same, in argument order, with
+    /// every kind of argument at its place, and the helpers were offered the work.
+    func testLongArgumentListIsListedTheSameWhenItsStatsAreShared() throws {
+        let scratch = try ScratchDirectory()
+        var paths: [RawPath] = []
+        var expectedJobs: [RawPath] = []
+        var expectedProblems: [(RawPath, FileProblem.Kind)] = []
+        // Past the first chunks (64, 128, 256) and the sharing threshold, with odd ones among them.
+        for number in 0 ..< 700 {
+            switch number {
+            case 5:
+                let directory = try scratch.makeDirectory("dir")
+                for name in ["b", "a", "c"] { try scratch.write("dir/\(name)", size: 3) }
+                paths.append(directory)
+                expectedJobs += ["a", "b", "c"].map { scratch.path("dir/\($0)") }
+            case 63, 64, 191:
+                let missing = scratch.path("missing\(number)")
+                paths.append(missing)
+                expectedProblems.append((missing, .error))
+            case 130:
+                let link = try scratch.symlink("link", to: "file0")
+                paths.append(link)
+                expectedJobs.append(link)
+            case 131:
+                let dangling = try scratch.symlink("dangling", to: "nowhere")
+                paths.append(dangling)
+                expectedProblems.append((dangling, .error))
+            case 320:
+                let fifo = try scratch.makeFIFO("pipe")
+                paths.append(fifo)
+                expectedProblems.append((fifo, .skipped))
+            case 321:
+                let withNUL = RawPath(bytes: scratch.path("file1").bytes + [0, 0x78])
+                paths.append(withNUL)
+                expectedProblems.append((withNUL, .error))
+            case 400:
+                paths.append(scratch.path("file2"))  // listed twice: two jobs
+                expectedJobs.append(scratch.path("file2"))
+            default:
+                let file = try scratch.write("file\(number)", size: number % 5)
+                paths.append(file)
+                expectedJobs.append(file)
+            }
+        }
+        let serial = try assertSameAsSerial(paths)
+        XCTAssertEqual(serial.jobs.map(\.path), expectedJobs)
+        XCTAssertEqual(serial.problems.map(\.path), expectedProblems.map(\.0))
+        XCTAssertEqual(serial.problems.map(\.kind), expectedProblems.map(\.1), "\(serial.problems)")
+
+        let shared = try XCTUnwrap(onWalkThread { [self] () -> Int in
+            var walker = walker(threads: 2)
+            walker.visit(arguments: paths)
+            let helpers = walker.pool?.helpersStarted ?? 0
+            _ = walker.finishReading()
+            return helpers
+        })
+        XCTAssertEqual(shared, 1, "the stats of a long list were offered to the helper")
+    }
+
     func testDeepTreeIsListedInParallelWithoutOverflowAndWithOneDescriptorPerThread() throws {
         let scratch = try ScratchDirectory()
         let root = try scratch.makeDirectory("deep")

@@ -37,9 +37,7 @@ public struct Catalog: Sendable {
         }
         let cpuStarted = ThreadCPUTime.seconds()
         var walker = DirectoryWalker(options: options)
-        for argument in arguments {
-            walker.visit(argument: argument)
-        }
+        walker.visit(arguments: arguments)
         let helpersCPU = walker.finishReading()
         var jobs = walker.files
         var problems = walker.problems
@@ -75,10 +73,8 @@ public struct Catalog: Sendable {
             let cpuStarted = ThreadCPUTime.seconds()
             var walker = DirectoryWalker(options: options)
             walker.stream = stream
-            for argument in arguments {
-                walker.visit(argument: argument)
-                walker.flush()
-            }
+            // Found files are handed out after each chunk of arguments and inside each directory.
+            walker.visit(arguments: arguments)
             let helpersCPU = walker.finishReading()
             stream.close(listingSeconds: Double(StageClock.now() - started) / 1e9,
                          cpuSeconds: ThreadCPUTime.seconds() - cpuStarted, helpersCPUSeconds: helpersCPU)

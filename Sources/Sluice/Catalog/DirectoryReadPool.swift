@@ -18,7 +18,8 @@ struct WalkLookAhead: Sendable, Hashable {
 /// within `WalkLookAhead`. The walk thread reads the directory it needs itself when no thread
 /// has taken it yet, and while it waits for one a helper is reading, it reads ahead too. A
 /// directory of at least `DirectoryReader.parallelClassificationThreshold` entries has its
-/// `fstatat`s cut into chunks that idle threads share. Each thread has at most one directory
+/// `fstatat`s cut into chunks that idle threads share, and so has a list of as many arguments
+/// (`statuses(of:where:)`). Each thread has at most one directory
 /// open, so at most `threads` descriptors are open at once.
 ///
 /// Helpers start only when there is something for them to do (a subdirectory queued, a large
@@ -39,6 +40,13 @@ final class DirectoryReadPool {
     /// thread only, once per node.
     func listing(of node: DirectoryNode) -> DirectoryListing { state.listing(of: node) }
 
+    /// The `stat`s (following links) of `paths`, in their order, shared with the helpers in
+    /// chunks (arguments, e.g. a `--files-from` list); nil where `include` says no. Called by
+    /// the walk thread only.
+    func statuses(of paths: [RawPath], where include: (RawPath) -> Bool) -> [Result<FileStatus, SystemCallError>?] {
+        state.statuses(of: paths, where: include)
+    }
+
     /// The most directories that were being read at once (each with its descriptor open at
     /// some point) and the most that were read ahead at once; for tests.
     var peaks: (reads: Int, directoriesAhead: Int) { state.peaks }
@@ -57,11 +65,11 @@ private final class PoolState: @unchecked Sendable {
     private let reader: DirectoryReader
     private let helperCount: Int
     private let lookAhead: WalkLookAhead
-    /// Entries of a chunk of a large directory's `fstatat`s.
+    /// Entries of a chunk of a large directory's `fstatat`s, or of a list of arguments' `stat`s.
     private static let chunkEntries = 64
 
     private var queued = WalkOrderHeap()
-    private var shares: [ClassificationShare] = []
+    private var shares: [any SharedChunks] = []
     private var directoriesAhead = 0
     private var entriesAhead = 0
     private var reads = 0
@@ -87,7 +95,7 @@ private final class PoolState: @unchecked Sendable {
 
     private enum Work {
         case directory(DirectoryNode)
-        case chunk(ClassificationShare, Range<Int>)
+        case chunk(any SharedChunks, Range<Int>)
     }
 
     // MARK: The walk thread
@@ -190,7 +198,7 @@ private final class PoolState: @unchecked Sendable {
             condition.broadcast()
         case .chunk(let share, let range):
             condition.unlock()
-            share.classify(range, with: reader)
+            share.perform(range)
             condition.lock()
             if share.finishChunk() { condition.broadcast() }
         }
@@ -226,40 +234,70 @@ private final class PoolState: @unchecked Sendable {
         guard helperCount > 0, names.count >= DirectoryReader.parallelClassificationThreshold else {
             return names.map { reader.classify($0, in: directory) }
         }
-        let share = ClassificationShare(names: names, directory: directory, chunkEntries: Self.chunkEntries)
-        condition.lock()
-        shares.append(share)
-        wake()
-        while let range = share.claim() {
-            condition.unlock()
-            share.classify(range, with: reader)
-            condition.lock()
-            _ = share.finishChunk()
+        let entryReader = reader
+        return share(ChunkedResults(count: names.count, chunkEntries: Self.chunkEntries) { index in
+            entryReader.classify(names[index], in: directory)
+        })
+    }
+
+    /// See `DirectoryReadPool.statuses(of:where:)` (called unlocked, by the walk thread).
+    func statuses(of paths: [RawPath], where include: (RawPath) -> Bool) -> [Result<FileStatus, SystemCallError>?] {
+        let wanted = paths.map(include)
+        guard helperCount > 0, paths.count >= DirectoryReader.parallelClassificationThreshold else {
+            return zip(paths, wanted).map { path, wanted in wanted ? SystemCall.status(of: path, follow: true) : nil }
         }
-        while !share.isFinished { condition.wait() }
+        return share(ChunkedResults(count: paths.count, chunkEntries: Self.chunkEntries) { index in
+            wanted[index] ? SystemCall.status(of: paths[index], follow: true) : nil
+        })
+    }
+
+    /// Offers `work`'s chunks to idle threads, takes them on this thread too until none is
+    /// left, then waits for the ones others took (called unlocked; returns unlocked).
+    private func share<Output>(_ work: ChunkedResults<Output>) -> [Output] {
+        condition.lock()
+        shares.append(work)
+        wake()
+        while let range = work.claim() {
+            condition.unlock()
+            work.perform(range)
+            condition.lock()
+            _ = work.finishChunk()
+        }
+        while !work.isFinished { condition.wait() }
         condition.unlock()
-        return share.takeClasses()
+        return work.takeResults()
     }
 }
 
-/// The `fstatat`s of one large directory, cut into chunks for several threads. Claims and
-/// completions are made under the pool's lock; each chunk's slots are written by the one thread
-/// that claimed it, and read by the owner only after every chunk is finished.
-private final class ClassificationShare: @unchecked Sendable {
-    let names: [[UInt8]]
-    let directory: Int32
+/// Work on consecutive indices cut into chunks that the pool's threads share.
+private protocol SharedChunks: AnyObject {
+    /// The next unclaimed chunk, if any (locked).
+    func claim() -> Range<Int>?
+    /// Does a claimed chunk (unlocked).
+    func perform(_ range: Range<Int>)
+    /// Records a chunk as done (locked); true when it was the last.
+    func finishChunk() -> Bool
+}
+
+/// One result per index (the `fstatat`s of a large directory, the `stat`s of a list of
+/// arguments), computed in chunks by several threads. Claims and completions are made under the
+/// pool's lock; each chunk's slots are written by the one thread that claimed it, and read by
+/// the owner only after every chunk is finished.
+private final class ChunkedResults<Output>: SharedChunks, @unchecked Sendable {
+    private let count: Int
+    private let compute: (Int) -> Output
     private let chunkEntries: Int
     private let chunkCount: Int
     private var claimed = 0
     private var finished = 0
-    private let slots: UnsafeMutableBufferPointer<EntryClass?>
+    private let slots: UnsafeMutableBufferPointer<Output?>
 
-    init(names: [[UInt8]], directory: Int32, chunkEntries: Int) {
-        self.names = names
-        self.directory = directory
+    init(count: Int, chunkEntries: Int, compute: @escaping (Int) -> Output) {
+        self.count = count
+        self.compute = compute
         self.chunkEntries = chunkEntries
-        chunkCount = (names.count + chunkEntries - 1) / chunkEntries
-        slots = .allocate(capacity: names.count)
+        chunkCount = (count + chunkEntries - 1) / chunkEntries
+        slots = .allocate(capacity: count)
         slots.initialize(repeating: nil)
     }
 
@@ -268,20 +306,17 @@ private final class ClassificationShare: @unchecked Sendable {
         slots.deallocate()
     }
 
-    /// The next unclaimed chunk's entries, if any (locked).
     func claim() -> Range<Int>? {
         guard claimed < chunkCount else { return nil }
         let start = claimed * chunkEntries
         claimed += 1
-        return start ..< min(names.count, start + chunkEntries)
+        return start ..< min(count, start + chunkEntries)
     }
 
-    /// Classifies a claimed chunk (unlocked).
-    func classify(_ range: Range<Int>, with reader: DirectoryReader) {
-        for index in range { slots[index] = reader.classify(names[index], in: directory) }
+    func perform(_ range: Range<Int>) {
+        for index in range { slots[index] = compute(index) }
     }
 
-    /// Records a chunk as done (locked); true when it was the last.
     func finishChunk() -> Bool {
         finished += 1
         return finished == chunkCount
@@ -290,6 +325,6 @@ private final class ClassificationShare: @unchecked Sendable {
     /// Every chunk is done (locked).
     var isFinished: Bool { finished == chunkCount }
 
-    /// The classes in name order, once finished.
-    func takeClasses() -> [EntryClass] { slots.map { $0! } }
+    /// The results in index order, once finished.
+    func takeResults() -> [Output] { slots.map { $0! } }
 }
