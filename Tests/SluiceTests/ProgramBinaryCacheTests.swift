@@ -165,6 +165,31 @@ final class ProgramBinaryCacheTests: XCTestCase {
         XCTAssertEqual(binaries.load(key), try entry.program.binaries.first)
     }
 
+    /// The CLI's shared cache keeps PoCL's binaries too (`ProgramCache.shared.cachesCPUDevices`):
+    /// the first `--device opencl` process stores one entry, the next loads it (the file is not
+    /// written again: same inode) and computes the same digest, b3sum's.
+    func testCLIStoresTheBinaryOfACPUTypeDeviceAndTheNextProcessLoadsIt() throws {
+        _ = try OpenCLTestDevice.get()
+        let scratch = try ScratchDirectory()
+        let file = try scratch.writeRandom("input", size: 70_000)
+        let folder = scratch.path("programs").description
+        let expected = try Subprocess.b3sum([file.description]).stdoutText
+        let environment = ["SLUICE_PROGRAM_CACHE_DIR": folder]
+        let first = try Subprocess.sluice(["run", "--device", "opencl", "--strict-device", file.description], environment: environment)
+        XCTAssertEqual(first.status, 0, first.stderrText)
+        XCTAssertEqual(first.stdoutText, expected)
+        let entries = try FileManager.default.contentsOfDirectory(atPath: folder)
+        XCTAssertEqual(entries.count, 1, "one program, one entry: \(entries)")
+        let path = folder + "/" + entries[0]
+        let stored = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? UInt64)
+        let second = try Subprocess.sluice(["run", "--device", "opencl", "--strict-device", file.description], environment: environment)
+        XCTAssertEqual(second.status, 0, second.stderrText)
+        XCTAssertEqual(second.stdoutText, expected)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), entries)
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? UInt64, stored,
+                       "the second process loaded the entry instead of storing a new one")
+    }
+
     func testFreshProgramCacheLoadsTheProgramFromTheBinary() throws {
         let device = try OpenCLTestDevice.get().device
         let scratch = try ScratchDirectory()

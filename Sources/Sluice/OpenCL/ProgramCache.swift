@@ -25,8 +25,8 @@ public final class ProgramCache: @unchecked Sendable {
         public let loadedFromBinary: Bool
     }
 
-    /// The process-wide cache.
-    public static let shared = ProgramCache()
+    /// The process-wide cache, CPU-type devices (PoCL) included (`cachesCPUDevices`).
+    public static let shared = ProgramCache(binaryCache: ProgramBinaryCache.fromEnvironment(), cachesCPUDevices: true)
 
     private struct BuiltProgram {
         let program: Program
@@ -44,10 +44,14 @@ public final class ProgramCache: @unchecked Sendable {
 
     /// The on-disk binaries tried before building from source, or nil when there are none.
     public let binaryCache: ProgramBinaryCache?
-    /// Whether CPU-type devices (PoCL) use `binaryCache` too. Off in the shared cache: PoCL keeps
-    /// its own (sluice gives it a persistent `POCL_CACHE_DIR`), and reading a PoCL program's
-    /// binary makes it compile every kernel of the program at once, about 2.5 s more in the
-    /// process that stores the entry (docs/devices.md). GPUs and accelerators always use it.
+    /// Whether CPU-type devices (PoCL) use `binaryCache` too; GPUs and accelerators always do.
+    /// On in the shared cache: PoCL keeps a cache of its own (in the persistent `POCL_CACHE_DIR`
+    /// sluice gives it), but finding an entry there costs a run of clang's preprocessor over the
+    /// source in every process, while a binary is loaded as it is. A 4 KiB file with
+    /// `--device opencl` took 148 ms of CPU from PoCL's cache and 72 ms from the binary
+    /// (`perf stat -r 10`, 2-core AMD EPYC). The price: reading a PoCL program's binary makes
+    /// PoCL compile every kernel of the program at once, about 2.5 s more in the one process that
+    /// stores the entry when PoCL's own cache is cold (docs/devices.md).
     public let cachesCPUDevices: Bool
 
     /// Creates an empty cache (tests use their own; the pipeline uses `shared`) over the binary
