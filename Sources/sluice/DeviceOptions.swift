@@ -138,6 +138,15 @@ struct LaneStart {
     var hasOpenCL: Bool { openCL != nil }
 
     /// The lanes for the pipeline, and the warnings printed on the way.
+    /// Lets the OpenCL start run now instead of once the pipeline's threads exist
+    /// (`StartingLane.begin`): for a run that lists every file before the first read (size or
+    /// path order), so that the start overlaps the listing. Threads the listing creates while
+    /// the start loads a vendor library may wait for the loader's lock; the pipeline's own
+    /// threads come after the listing.
+    func beginStarting() {
+        openCL?.begin()
+    }
+
     func lanes() throws -> (lanes: [PipelineLane], warnings: [String]) {
         guard let openCL else {
             warnings.forEach(printError)

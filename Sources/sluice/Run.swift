@@ -247,6 +247,8 @@ struct Run: ParsableCommand {
                 thread.start()
                 walkThread = thread
             } else {
+                // The whole list comes before the first read: the OpenCL start overlaps it.
+                start.beginStarting()
                 let listingStarted = StageClock.now()
                 var catalog = try Catalog.build(paths: RawArguments.recover(paths), options: catalogOptions)
                 if let keep = runStore?.filter { catalog = catalog.keeping(keep) }
