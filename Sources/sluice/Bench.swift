@@ -6,7 +6,7 @@ import Sluice
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time sluice against b3sum, xargs -P b3sum and cat on generated corpora (hot cache).",
+        abstract: "Time sluice against b3sum, xargs -P b3sum (over a list, and after find) and cat on generated corpora (hot cache).",
         discussion: """
             Corpora (generated once into the cache folder, same bytes every time): std8k (8000 files, \
             log-normal sizes, median 64 KiB, ~1.2 GiB), tiny (20000 × 4 KiB), huge (2 × 1 GiB). \
@@ -85,7 +85,7 @@ struct BenchCorpora: ParsableCommand {
                                   "\(quote(baseline)) run --device \(device) -q \(kernelOptions) \(sluiceOptions) \(quote(root.path))"))
                 }
             }
-            tools += kernel.peers(list: list.path, cores: cores, batch: batch, quote: quote)
+            tools += kernel.peers(list: list.path, root: root.path, cores: cores, batch: batch, quote: quote)
             tools.append(("cat", "xargs -0 -a \(quote(list.path)) cat"))
             var report = CorpusReport(corpus: name, files: corpus.files.count, bytes: corpus.totalBytes, tools: [])
             // With --db-overhead the tools take turns, one run each per round, so that a machine
@@ -149,13 +149,17 @@ enum BenchKernel: String, ExpressibleByArgument, CaseIterable {
         }
     }
 
-    /// The peers installed here: label and shell command over the NUL-separated `list`.
-    func peers(list: String, cores: Int, batch: Int, quote: (String) -> String) -> [(String, String)] {
+    /// The peers installed here: label and shell command over the NUL-separated `list` of the
+    /// corpus's files (made once, beforehand: the peers do not list the folder), and for BLAKE3
+    /// also `find` over the corpus folder `root` into `xargs -P`, which lists it as sluice does.
+    func peers(list: String, root: String, cores: Int, batch: Int, quote: (String) -> String) -> [(String, String)] {
         switch self {
         case .blake3:
             guard BenchCorpora.onPath("b3sum") else { return [] }
             return [("b3sum", "xargs -0 -a \(quote(list)) b3sum"),
-                    ("xargs -P\(cores) b3sum", "xargs -0 -a \(quote(list)) -P \(cores) -n \(batch) b3sum")]
+                    ("xargs -P\(cores) b3sum", "xargs -0 -a \(quote(list)) -P \(cores) -n \(batch) b3sum"),
+                    ("find | xargs -P\(cores) b3sum",
+                     "find \(quote(root)) -type f -print0 | xargs -0 -P \(cores) -n \(batch) b3sum")]
         case .entropy:
             var peers = [("numpy loop", "python3 -c \(quote(Self.numpyEntropy)) \(quote(list))")]
             if BenchCorpora.onPath("ent") { peers.append(("ent", "xargs -0 -a \(quote(list)) -n 1 ent -t")) }
