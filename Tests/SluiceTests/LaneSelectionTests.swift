@@ -78,17 +78,22 @@ final class LaneSelectionTests: XCTestCase {
         try scratch.writeRandom("tree/large", size: 48 << 20)
         let expected = ChecksumLines.digests(try Subprocess.b3sum((0..<300).map { scratch.path("tree/f\($0)").description }
                                                                   + [scratch.path("tree/large").description]).stdout)
-        let stats = scratch.path("stats.json").description
-        let outcome = try Subprocess.sluice(["run", "--device", "cpu,opencl", "--stats-json", stats, tree.description], timeout: 120)
-        XCTAssertEqual(outcome.status, 0, outcome.stderrText)
-        XCTAssertEqual(digests(outcome), expected)
-        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stats))) as? [String: Any])
-        let lanes = try XCTUnwrap(summary["lanes"] as? [[String: Any]])
-        XCTAssertTrue(lanes.first?["device"] as? String == "cpu:\(CPUVectorISA.active(environment: [:]).rawValue)"
-                      || (lanes.first?["device"] as? String)?.hasPrefix("cpu:") == true, "\(lanes)")
-        XCTAssertTrue(lanes.count <= 2, "\(lanes)")
-        XCTAssertGreaterThanOrEqual(lanes.reduce(0) { $0 + ($1["bytes"] as? Int ?? 0) }, 48 << 20, "\(lanes)")
-        XCTAssertNotNil(summary["cpuSeconds"] as? Double)
+        // In given order the OpenCL start begins once the pipeline's threads exist; in size order
+        // before the listing (`LaneStart.beginStarting`).
+        for order in ["given", "size"] {
+            let stats = scratch.path("stats-\(order).json").description
+            let outcome = try Subprocess.sluice(["run", "--device", "cpu,opencl", "--order", order, "--stats-json", stats,
+                                                 tree.description], timeout: 120)
+            XCTAssertEqual(outcome.status, 0, outcome.stderrText)
+            XCTAssertEqual(digests(outcome), expected, order)
+            let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stats))) as? [String: Any])
+            let lanes = try XCTUnwrap(summary["lanes"] as? [[String: Any]])
+            XCTAssertTrue(lanes.first?["device"] as? String == "cpu:\(CPUVectorISA.active(environment: [:]).rawValue)"
+                          || (lanes.first?["device"] as? String)?.hasPrefix("cpu:") == true, "\(order): \(lanes)")
+            XCTAssertTrue(lanes.count <= 2, "\(order): \(lanes)")
+            XCTAssertGreaterThanOrEqual(lanes.reduce(0) { $0 + ($1["bytes"] as? Int ?? 0) }, 48 << 20, "\(order): \(lanes)")
+            XCTAssertNotNil(summary["cpuSeconds"] as? Double)
+        }
     }
 
     func testAutoWithOnlyPoCLRunsTheCPULaneAlone() throws {
