@@ -137,7 +137,6 @@ struct LaneStart {
     /// Whether OpenCL lanes were asked for (they change the reader default).
     var hasOpenCL: Bool { openCL != nil }
 
-    /// The lanes for the pipeline, and the warnings printed on the way.
     /// Lets the OpenCL start run now instead of once the pipeline's threads exist
     /// (`StartingLane.begin`): for a run that lists every file before the first read (size or
     /// path order), so that the start overlaps the listing. Threads the listing creates while
@@ -147,6 +146,7 @@ struct LaneStart {
         openCL?.begin()
     }
 
+    /// The lanes for the pipeline, and the warnings printed on the way.
     func lanes() throws -> (lanes: [PipelineLane], warnings: [String]) {
         guard let openCL else {
             warnings.forEach(printError)
