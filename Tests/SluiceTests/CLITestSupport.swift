@@ -323,22 +323,37 @@ extension Subprocess {
     }
 }
 
-/// A CPU lane slowed down by `delayMicroseconds` per batch, so that a slower lane beside it (PoCL)
-/// surely gets work.
-final class SlowedCPULane: ComputeBackend, @unchecked Sendable {
-    let inner: CPUBackend
-    let delayMicroseconds: UInt32
-    init(_ inner: CPUBackend, delayMicroseconds: UInt32) {
-        self.inner = inner
-        self.delayMicroseconds = delayMicroseconds
-    }
+/// A test lane around another one: every requirement goes to `inner`; subclasses override what
+/// they change (a slower worker, another lane shape, a gate).
+class ForwardingLane: ComputeBackend, @unchecked Sendable {
+    let inner: ComputeBackend
+    init(_ inner: ComputeBackend) { self.inner = inner }
     var deviceName: String { inner.deviceName }
     var workerCount: Int { inner.workerCount }
     var preferredBatchBytes: Int { inner.preferredBatchBytes }
     var isHostCPU: Bool { inner.isHostCPU }
+    var providesStaging: Bool { inner.providesStaging }
+    var readsLentBytes: Bool { inner.readsLentBytes }
     func makeStagingBuffer(capacity: Int) -> StagingBuffer { inner.makeStagingBuffer(capacity: capacity) }
+    func buffersInFlight(bufferBytes: Int) -> Int { inner.buffersInFlight(bufferBytes: bufferBytes) }
+    func setOtherLanesRemain(_ others: Bool) { inner.setOtherLanesRemain(others) }
+    func supports(_ kernel: any ComputeKernel) -> Bool { inner.supports(kernel) }
     func runWorker(index: Int, kernel: any ComputeKernel, batches: BoundedQueue<StagingBuffer>,
                    deliver: (ComputedBatch) -> Void, recycle: (StagingBuffer) -> Void, clock: StageClock) throws {
+        try inner.runWorker(index: index, kernel: kernel, batches: batches, deliver: deliver, recycle: recycle, clock: clock)
+    }
+}
+
+/// A CPU lane slowed down by `delayMicroseconds` per batch, so that a slower lane beside it (PoCL)
+/// surely gets work.
+final class SlowedCPULane: ForwardingLane, @unchecked Sendable {
+    let delayMicroseconds: UInt32
+    init(_ inner: CPUBackend, delayMicroseconds: UInt32) {
+        self.delayMicroseconds = delayMicroseconds
+        super.init(inner)
+    }
+    override func runWorker(index: Int, kernel: any ComputeKernel, batches: BoundedQueue<StagingBuffer>,
+                            deliver: (ComputedBatch) -> Void, recycle: (StagingBuffer) -> Void, clock: StageClock) throws {
         let slowed = BoundedQueue<StagingBuffer>(capacity: 1)
         let delay = delayMicroseconds
         let feeder = Thread {

@@ -9,8 +9,7 @@ final class PipelineFaultTests: XCTestCase {
     /// exhausted buffer pool in the middle of a large file; it reports when the pool has created
     /// `readyAfterBuffers` buffers (the reader is then past the file's first batches).
     /// This makes "truncate while the file is being read" deterministic, without sleeps.
-    private final class GatedBackend: ComputeBackend, @unchecked Sendable {
-        let inner: ComputeBackend
+    private final class GatedBackend: ForwardingLane, @unchecked Sendable {
         let readyAfterBuffers: Int
         let ready = DispatchSemaphore(value: 0)
         private let condition = NSCondition()
@@ -18,23 +17,19 @@ final class PipelineFaultTests: XCTestCase {
         private var created = 0
 
         init(_ inner: ComputeBackend, readyAfterBuffers: Int) {
-            self.inner = inner
             self.readyAfterBuffers = readyAfterBuffers
+            super.init(inner)
         }
 
-        var deviceName: String { inner.deviceName }
-        var workerCount: Int { inner.workerCount }
-        var preferredBatchBytes: Int { inner.preferredBatchBytes }
         // Not a host-CPU lane, even around the CPU backend: bytes are then copied into staging
         // (through the mapping's guarded copy under `.mmap`), never hashed in place, so the
         // reader stalls on the pool. In-place hashing has its own tests (InPlaceHashingTests).
-        var isHostCPU: Bool { false }
+        override var isHostCPU: Bool { false }
+        override var readsLentBytes: Bool { false }
         // The pool makes its buffers here, whatever the wrapped lane is.
-        var providesStaging: Bool { true }
-        func buffersInFlight(bufferBytes: Int) -> Int { inner.buffersInFlight(bufferBytes: bufferBytes) }
-        func setOtherLanesRemain(_ others: Bool) { inner.setOtherLanesRemain(others) }
+        override var providesStaging: Bool { true }
 
-        func makeStagingBuffer(capacity: Int) -> StagingBuffer {
+        override func makeStagingBuffer(capacity: Int) -> StagingBuffer {
             condition.lock()
             created += 1
             let signal = created == readyAfterBuffers
@@ -50,8 +45,8 @@ final class PipelineFaultTests: XCTestCase {
             condition.unlock()
         }
 
-        func runWorker(index: Int, kernel: any ComputeKernel, batches: BoundedQueue<StagingBuffer>,
-                       deliver: (ComputedBatch) -> Void, recycle: (StagingBuffer) -> Void, clock: StageClock) throws {
+        override func runWorker(index: Int, kernel: any ComputeKernel, batches: BoundedQueue<StagingBuffer>,
+                                deliver: (ComputedBatch) -> Void, recycle: (StagingBuffer) -> Void, clock: StageClock) throws {
             condition.lock()
             while !open { condition.wait() }
             condition.unlock()

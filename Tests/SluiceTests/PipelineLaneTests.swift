@@ -38,22 +38,8 @@ final class PipelineLaneTests: XCTestCase {
 
     /// The PoCL lane presented as a device that wants staged bytes for its transfers, as a GPU
     /// does (`readsLentBytes` false): its arrival stops the lending.
-    private final class StagingOnlyLane: ComputeBackend, @unchecked Sendable {
-        let inner: OpenCLBackend
-        init(_ inner: OpenCLBackend) { self.inner = inner }
-        var deviceName: String { inner.deviceName }
-        var workerCount: Int { inner.workerCount }
-        var preferredBatchBytes: Int { inner.preferredBatchBytes }
-        var providesStaging: Bool { inner.providesStaging }
-        var readsLentBytes: Bool { false }
-        func makeStagingBuffer(capacity: Int) -> StagingBuffer { inner.makeStagingBuffer(capacity: capacity) }
-        func buffersInFlight(bufferBytes: Int) -> Int { inner.buffersInFlight(bufferBytes: bufferBytes) }
-        func setOtherLanesRemain(_ others: Bool) { inner.setOtherLanesRemain(others) }
-        func supports(_ kernel: any ComputeKernel) -> Bool { inner.supports(kernel) }
-        func runWorker(index: Int, kernel: any ComputeKernel, batches: BoundedQueue<StagingBuffer>,
-                       deliver: (ComputedBatch) -> Void, recycle: (StagingBuffer) -> Void, clock: StageClock) throws {
-            try inner.runWorker(index: index, kernel: kernel, batches: batches, deliver: deliver, recycle: recycle, clock: clock)
-        }
+    private final class StagingOnlyLane: ForwardingLane, @unchecked Sendable {
+        override var readsLentBytes: Bool { false }
     }
 
     /// A lane that is still starting and becomes a PoCL lane `seconds` from now.
