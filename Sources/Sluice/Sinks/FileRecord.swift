@@ -108,31 +108,28 @@ public struct FileRecord: Codable, Sendable, Equatable {
     public func jsonLine() -> [UInt8] {
         var line: [UInt8] = []
         line.reserveCapacity(160 + path.utf8.count + (error?.utf8.count ?? 0) + members.count * 24)
-        // The record's own fields in key order; the kernel's members are sorted in among them.
-        var fields: [JSONMember] = []
-        fields.reserveCapacity(8)
-        fields.append(JSONMember("device", .string(device)))
-        if let error { fields.append(JSONMember("error", .string(error))) }
-        fields.append(JSONMember("kernel", .string(kernel)))
-        fields.append(JSONMember("path", .string(path)))
-        if let pathBase64 { fields.append(JSONMember("path_base64", .string(pathBase64))) }
-        fields.append(JSONMember("schema", .integer(Int64(schema))))
-        if let size { fields.append(JSONMember("size", .unsigned(size))) }
-        fields.append(JSONMember("status", .string(status)))
-        // `members` are sorted (the initializers sort them): merged in, so that `appendObject`
-        // finds the whole list in order and sorts nothing.
+        // The record's own fields in key order, the kernel's `members` (sorted by the
+        // initializers) merged in as they come, so that `appendObject` finds the whole list in
+        // order and sorts nothing.
         var merged: [JSONMember] = []
-        merged.reserveCapacity(fields.count + members.count)
-        var own = 0, kernel = 0
-        while own < fields.count || kernel < members.count {
-            if kernel == members.count || (own < fields.count && fields[own].key < members[kernel].key) {
-                merged.append(fields[own])
-                own += 1
-            } else {
-                merged.append(members[kernel])
-                kernel += 1
+        merged.reserveCapacity(8 + members.count)
+        var nextMember = 0
+        func add(_ key: String, _ value: JSONValue) {
+            while nextMember < members.count && members[nextMember].key < key {
+                merged.append(members[nextMember])
+                nextMember += 1
             }
+            merged.append(JSONMember(key, value))
         }
+        add("device", .string(device))
+        if let error { add("error", .string(error)) }
+        add("kernel", .string(kernel))
+        add("path", .string(path))
+        if let pathBase64 { add("path_base64", .string(pathBase64)) }
+        add("schema", .integer(Int64(schema)))
+        if let size { add("size", .unsigned(size)) }
+        add("status", .string(status))
+        merged += members[nextMember...]
         JSONMember.appendObject(merged, to: &line)
         line.append(UInt8(ascii: "\n"))
         return line
