@@ -196,6 +196,11 @@ struct Run: ParsableCommand {
             catalogOptions.excludedFiles.insert(FileIdentity(device: UInt64(standardOutput.st_dev),
                                                              inode: UInt64(standardOutput.st_ino)))
         }
+        // Nothing of a file is needed before it is read: the walk lists regular files by their
+        // entries, and the readers take what `stat` would have said when they open them (one
+        // name lookup a file less: tiny, 20 000 files of 4 KiB, docs/performance.md). Size order
+        // needs the sizes first, a resume the listed sizes and mtimes, the progress line the bytes.
+        catalogOptions.statusAtOpen = order != .size && runStore?.filter == nil && !showsProgress
         let roots = RawArguments.recover(paths)
         do {
             try run(catalogOptions: catalogOptions, kernel: kernelOptions.kernel(mode: mode), resultsFile: resultsFile,
@@ -214,6 +219,9 @@ struct Run: ParsableCommand {
             throw error
         }
     }
+
+    /// Whether the progress line and the closing summary go to stderr.
+    private var showsProgress: Bool { !quiet && (progress ?? (isatty(2) != 0)) }
 
     private func run(catalogOptions: CatalogOptions, kernel: any ComputeKernel, resultsFile: ResultsFile?,
                      runStore: RunStore?, interrupt: InterruptFlag) throws {
@@ -267,7 +275,6 @@ struct Run: ParsableCommand {
         configuration.batchBytes = batchSize?.bytes
         configuration.readStrategy = read.strategy
         configuration.ordered = resultOrder == .ordered
-        let showsProgress = !quiet && (progress ?? (isatty(2) != 0))
         configuration.progress = showsProgress
 
         let output = Sluice.OutputStream(fd: resultsFile?.fd ?? 1)

@@ -11,7 +11,8 @@ public struct FileResult: Sendable {
     /// Why there is no output.
     public var problem: FileProblem?
     /// The file as the catalog listed it (size, mtime, device, inode: its identity for the
-    /// results store); nil for a problem found while listing.
+    /// results store); nil for a problem found while listing, and for a file listed by its
+    /// directory entry alone that failed before its `fstat` at open (`FileJob.statusAtOpen`).
     public var listed: FileJob?
     /// The bytes the run's sink writes for it, when a lane rendered them (`ResultSink.renderer`).
     public var rendered: [UInt8]?

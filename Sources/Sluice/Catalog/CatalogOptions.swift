@@ -44,6 +44,14 @@ public struct CatalogOptions: Sendable {
     public var standardInputTaken = false
     /// Files never listed, wherever they are met (a run's own output file inside the tree).
     public var excludedFiles: Set<FileIdentity> = []
+    /// List the regular files met while walking by their directory entries alone (`d_type`),
+    /// without a `stat` each: the reader takes size, mtime and identity with `fstat` when it
+    /// opens the file (`FileJob.statusAtOpen`). For runs that need nothing of a file before
+    /// reading it: not for size order, a resume that compares listed sizes and mtimes, or a
+    /// progress line that shows the bytes listed. Only on file systems whose `d_ino` is the
+    /// file's `st_ino` (`DirectoryReader.entryInodeFileSystems`), so that `excludedFiles`
+    /// still matches by the entry's inode; other entries, and directories, are `stat`-ed.
+    public var statusAtOpen = false
 
     /// Threads that read directories during the walk, the walk's own thread included: with more
     /// than 1, directories the walk will enter are read ahead of it on several threads and the

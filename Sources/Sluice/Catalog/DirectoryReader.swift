@@ -1,3 +1,4 @@
+import CSluice
 import Dispatch
 #if canImport(Glibc)
 import Glibc
@@ -11,6 +12,9 @@ enum EntryClass {
     case found(FileStatus, viaSymlink: Bool)
     /// Already a problem (vanished, dangling link, …): reported when the walk reaches it.
     case problem(FileProblem.Kind, String)
+    /// A regular file by its entry's `d_type`, not `stat`-ed (`WalkRules.statusAtOpen`); `inode`
+    /// is the entry's `d_ino`.
+    case regularEntry(inode: UInt64)
 }
 
 /// The test seam `DirectoryWalker.beforeOpeningDirectory`, carried to the threads that read
@@ -21,8 +25,9 @@ final class OpeningSeam: @unchecked Sendable {
 }
 
 /// Reads one directory into a `DirectoryListing`: opens it, checks it is still the directory
-/// that was listed, reads it to the end, `fstatat`s each entry relative to its descriptor, closes
-/// it, and turns each entry into a `WalkStep` by the walk's rules. Only directories are ever
+/// that was listed, reads it to the end, `fstatat`s each entry relative to its descriptor (but
+/// the regular files, by their `d_type`, under `WalkRules.statusAtOpen`), closes it, and turns
+/// each entry into a `WalkStep` by the walk's rules. Only directories are ever
 /// opened, so a FIFO, socket or device is reported and never touched; the descriptor is closed
 /// before the listing is returned, so each reading thread holds at most one.
 ///
@@ -41,6 +46,24 @@ struct DirectoryReader: Sendable {
     /// one thread: `fstatat` costs about 2 µs on the development VM, and listing std8k's 8000
     /// files (40 folders of 200) went from 0.038 to 0.024 s on two (docs/performance.md).
     static let parallelClassificationThreshold = 128
+
+    /// File systems (`f_type`) whose directory entries carry the file's own inode number as
+    /// `d_ino` for regular files, so that an entry can be matched against `excludedFiles`
+    /// without a `stat`: ext2/3/4, XFS, Btrfs, tmpfs, overlayfs (its documentation's inode table:
+    /// `d_ino` is `st_ino` for non-directories in every configuration), F2FS and ZFS. On others
+    /// (FUSE, NFS, CIFS: what they report is up to the server or the daemon) every entry is
+    /// `stat`-ed as without `statusAtOpen`.
+    static let entryInodeFileSystems: Set<UInt64> = [
+        0xEF53, 0x5846_5342, 0x9123_683E, 0x0102_1994, 0x794C_7630, 0xF2F5_2010, 0x2FC1_2FC1,
+    ]
+
+    /// One entry as `readdir` gave it.
+    private struct Entry {
+        /// The name, NUL-terminated.
+        var name: [UInt8]
+        var type: UInt8
+        var inode: UInt64
+    }
 
     /// The listing of `node`'s directory; its problems when it cannot be read.
     func read(_ node: DirectoryNode, classifyingWith classifyAll: Classifier) -> DirectoryListing {
@@ -71,7 +94,7 @@ struct DirectoryReader: Sendable {
             } catch {
                 return DirectoryListing(problems: [error.problem(for: path)], steps: nil)
             }
-            var read: [[UInt8]] = []
+            var read: [Entry] = []
             while true {
                 errno = 0
                 guard let record = readdir(directory) else {
@@ -86,12 +109,12 @@ struct DirectoryReader: Sendable {
                     return Array(raw[0 ..< length])
                 }
                 if name == [0x2E] || name == [0x2E, 0x2E] { continue }
-                read.append(name + [0])
+                read.append(Entry(name: name + [0], type: record.pointee.d_type, inode: UInt64(record.pointee.d_ino)))
             }
             // Name order, NUL included: "a\0" sorts before "ab\0" as "a" before "ab".
-            read.sort { $0.lexicographicallyPrecedes($1) }
-            names = read
-            classes = classifyAll(names, fd)
+            read.sort { $0.name.lexicographicallyPrecedes($1.name) }
+            names = read.map(\.name)
+            classes = classify(read, in: fd, classifyingWith: classifyAll)
         }
         return DirectoryListing(problems: problems, steps: steps(names, classes, in: node))
     }
@@ -104,6 +127,9 @@ struct DirectoryReader: Sendable {
             let path = node.path.appending(Array(name.dropLast()))
             if rules.isExcluded(name: name, path: path) { continue }
             switch entryClass {
+            case .regularEntry(let inode):
+                steps.append(.file(FileJob(index: 0, path: path, size: 0, mtimeNanoseconds: 0, device: node.identity.device,
+                                           inode: inode, statusAtOpen: true)))
             case .problem(let kind, let message):
                 steps.append(.problem(FileProblem(path: path, kind: kind, message: message)))
             case .found(let status, let viaSymlink):
@@ -131,6 +157,20 @@ struct DirectoryReader: Sendable {
         }
         steps.reverse()
         return steps
+    }
+
+    /// The classes of `entries` (in name order): under `statusAtOpen`, on a file system listed
+    /// in `entryInodeFileSystems`, a regular file by its `d_type` is a `regularEntry` unless its
+    /// `d_ino` is that of an excluded file; every other entry goes to `classifyAll`.
+    private func classify(_ entries: [Entry], in directory: Int32, classifyingWith classifyAll: Classifier) -> [EntryClass] {
+        var type: UInt64 = 0
+        guard rules.statusAtOpen, entries.contains(where: { $0.type == UInt8(DT_REG) }),
+              sluice_file_system_type(directory, &type) == 0, Self.entryInodeFileSystems.contains(type) else {
+            return classifyAll(entries.map(\.name), directory)
+        }
+        let byEntry = entries.map { $0.type == UInt8(DT_REG) && !rules.excludedInodes.contains($0.inode) }
+        var statted = classifyAll(zip(entries, byEntry).compactMap { $1 ? nil : $0.name }, directory).makeIterator()
+        return zip(entries, byEntry).map { entry, byEntry in byEntry ? .regularEntry(inode: entry.inode) : statted.next()! }
     }
 
     /// The classifier of a serial walk: on the calling thread, large directories on two (the

@@ -17,6 +17,11 @@ struct WalkRules: Sendable {
     let oneFileSystem: Bool
     /// Files never listed (`CatalogOptions.excludedFiles`).
     let excludedFiles: Set<FileIdentity>
+    /// The inodes of `excludedFiles`: an entry with one of them is `stat`-ed even when
+    /// `statusAtOpen` lists files by their entries.
+    let excludedInodes: Set<UInt64>
+    /// List regular files by their directory entries (`CatalogOptions.statusAtOpen`).
+    let statusAtOpen: Bool
 
     init(options: CatalogOptions) {
         follow = options.follow
@@ -24,6 +29,8 @@ struct WalkRules: Sendable {
         pathPatterns = options.exclude.filter { $0.contains("/") }.map { Array($0.utf8CString) }
         oneFileSystem = options.oneFileSystem
         excludedFiles = options.excludedFiles
+        excludedInodes = Set(options.excludedFiles.map(\.inode))
+        statusAtOpen = options.statusAtOpen
     }
 
     /// Whether an entry met while walking is left out by `--exclude`.

@@ -112,10 +112,13 @@ public final class Pipeline {
             ? bufferBytes
             : max(bufferBytes, ReaderStage.inPlaceRangeBytes(readers: max(1, configuration.readers), workers: cpuWorkers))
         // Ranges of one large file go to several readers, so a run has as many readers as tasks
-        // (known only when the listing is over before the run starts).
+        // (known only when the listing is over before the run starts; a file listed by its entry
+        // may turn out large enough for every reader when it is opened).
         var readers = max(1, configuration.readers)
         if stream.snapshot.complete {
-            let tasks = stream.jobsSoFar.reduce(0) { $0 + max(1, Int(($1.size + UInt64(rangeBytes) - 1) / UInt64(rangeBytes))) }
+            let tasks = stream.jobsSoFar.reduce(0) { tasks, job in
+                tasks + (job.statusAtOpen ? readers : SharedFile.rangeCount(size: job.size, rangeBytes: UInt64(rangeBytes)))
+            }
             readers = max(1, min(readers, tasks))
         }
         let severalLanes = ready.count + starting.count > 1

@@ -21,7 +21,8 @@ public final class FileReader: @unchecked Sendable {
     /// Set it once, before readers are created.
     nonisolated(unsafe) public static var mmapThreshold: UInt64 = .max
 
-    /// The file as listed.
+    /// The file as listed; for a job listed with `statusAtOpen`, as the `fstat` at open found it
+    /// (its size, mtime and identity, `statusAtOpen` false): what is read and checked at `finish()`.
     public let job: FileJob
     /// The strategy in use: `.pread` or `.mmap`, never `.automatic` (a refused or 0-byte
     /// mapping shows as `.pread`).
@@ -63,35 +64,69 @@ public final class FileReader: @unchecked Sendable {
     /// - Throws: `.vanished` when the path is gone, `.skipped` when it is no longer a regular
     ///   file, `.changed` when it is another file or was modified since listing, `.error` for
     ///   anything else (e.g. "Permission denied (open)").
-    public init(job: FileJob, strategy: ReadStrategy = .automatic, adviseWillNeed: Bool = false,
-                inPlace: Bool = false, checksOnlyAtFinish: Bool = false) throws(FileProblem) {
-        self.job = job
-        self.checksOnlyAtFinish = checksOnlyAtFinish
+    public convenience init(job: FileJob, strategy: ReadStrategy = .automatic, adviseWillNeed: Bool = false,
+                            inPlace: Bool = false, checksOnlyAtFinish: Bool = false) throws(FileProblem) {
+        try self.init(job: job, strategy: strategy, checksOnlyAtFinish: checksOnlyAtFinish) { _ in
+            Choice(adviseWillNeed: adviseWillNeed, inPlace: inPlace)
+        }
+    }
+
+    /// How to read a file, chosen once its size is known.
+    public struct Choice: Sendable {
+        /// `posix_fadvise(WILLNEED)` now (see `init`).
+        public var adviseWillNeed: Bool
+        /// Map the file to lend its bytes (see `init`).
+        public var inPlace: Bool
+
+        public init(adviseWillNeed: Bool, inPlace: Bool) {
+            self.adviseWillNeed = adviseWillNeed
+            self.inPlace = inPlace
+        }
+    }
+
+    /// As `init(job:strategy:adviseWillNeed:inPlace:checksOnlyAtFinish:)`, with the choices made
+    /// by `choose` from the file as it is read: the listed job, or for a job listed with
+    /// `statusAtOpen` the one the `fstat` after `open` found (it is then always made, whatever
+    /// `checksOnlyAtFinish` says, and the file must be a regular one; its size may make it a
+    /// file to map in place).
+    public init(job listed: FileJob, strategy: ReadStrategy = .automatic, checksOnlyAtFinish: Bool = false,
+                choose: (FileJob) -> Choice) throws(FileProblem) {
         let flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY
         do {
             do {
-                fd = try SystemCall.open(job.path, flags: flags | openNoAccessTime)
+                fd = try SystemCall.open(listed.path, flags: flags | openNoAccessTime)
             } catch where error.code == EPERM {
                 // O_NOATIME is allowed only to the file's owner (or CAP_FOWNER).
-                fd = try SystemCall.open(job.path, flags: flags)
+                fd = try SystemCall.open(listed.path, flags: flags)
             }
         } catch {
-            throw error.problem(for: job.path)
+            throw error.problem(for: listed.path)
         }
 
-        if !checksOnlyAtFinish {
+        var job = listed
+        self.checksOnlyAtFinish = checksOnlyAtFinish && !listed.statusAtOpen
+        if !self.checksOnlyAtFinish {
             let status: FileStatus
             do {
                 status = try SystemCall.status(of: fd)
             } catch {
                 SystemCall.close(fd)
-                throw error.problem(for: job.path)
+                throw error.problem(for: listed.path)
+            }
+            if listed.statusAtOpen {
+                // Nothing was taken of it when listed: the file as opened is the one read.
+                job = FileJob(index: listed.index, path: listed.path, size: status.size, mtimeNanoseconds: status.mtimeNanoseconds,
+                              device: status.device, inode: status.inode)
             }
             if let problem = FileReader.mismatch(status, job, since: "since it was listed") {
                 SystemCall.close(fd)
                 throw problem
             }
         }
+        self.job = job
+        let choice = choose(job)
+        let inPlace = choice.inPlace
+        let adviseWillNeed = choice.adviseWillNeed
 
         // A file whose listed size is not its length (procfs says 0, sysfs 4096) is read to its
         // end now, as b3sum does, and served from memory; so is a 0-byte file that turns out

@@ -8,6 +8,11 @@ import Foundation
 /// into ranges of `rangeBytes` (a multiple of `Piece.maxBytes`, so each range is
 /// whole pieces); its ranges are handed out one after another, so readers work on neighbouring
 /// ranges of the same file and the kernel's read-ahead still sees one sequential stream.
+///
+/// A file listed by its directory entry alone (`FileJob.statusAtOpen`) has no size until a
+/// reader opens it: it is one task, and the reader that finds it large gives it back to be cut
+/// (`opened(_:splitting:)`). Until every such task is back, a reader that finds nothing to do
+/// waits instead of leaving: the file it waits for may yet be cut into ranges for it.
 final class ReadPlan: @unchecked Sendable {
     /// One unit of reading.
     struct Task {
@@ -21,13 +26,21 @@ final class ReadPlan: @unchecked Sendable {
         var file: SharedFile?
     }
 
+    /// A file being cut into ranges: the start of its next range not handed out yet.
+    private struct Split {
+        var file: SharedFile
+        var next: UInt64
+    }
+
     /// Largest task, in bytes.
     let rangeBytes: UInt64
     private let stream: CatalogStream
-    private let lock = NSLock()
+    private let condition = NSCondition()
     private var nextPosition = 0
-    private var nextRangeStart: UInt64 = 0
-    private var current: SharedFile?
+    /// Files with ranges not handed out yet, earliest first.
+    private var splits: [Split] = []
+    /// Tasks of files listed by their entries that readers have not given back yet.
+    private var opening = 0
     /// Set by `abandon`: no task is handed out any more.
     private var abandoned = false
 
@@ -38,56 +51,97 @@ final class ReadPlan: @unchecked Sendable {
     }
 
     /// The next task, or nil when every file is handed out. When the walk has not listed the
-    /// next file yet, calls `beforeWaiting` (a reader sends the events it holds) and waits.
+    /// next file yet, calls `beforeWaiting` (a reader sends the events it holds) and waits. A
+    /// task of a file listed with `statusAtOpen` must be given back with `opened(_:splitting:)`.
     func next(beforeWaiting: () -> Void = {}) -> Task? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !abandoned else { return nil }
-        let position = nextPosition
-        guard let job = stream.jobIfListed(at: position) ?? {
-            beforeWaiting()
-            return stream.waitForJob(at: position)
-        }() else { return nil }
-        let size = job.size
-        guard size > rangeBytes else {
-            nextPosition += 1
-            return Task(position: position, job: job, range: nil, file: nil)
+        condition.lock()
+        defer { condition.unlock() }
+        while !abandoned {
+            if let task = nextRange() { return task }
+            let position = nextPosition
+            if let job = stream.jobIfListed(at: position) {
+                nextPosition += 1
+                guard job.size > rangeBytes else {
+                    if job.statusAtOpen { opening += 1 }
+                    return Task(position: position, job: job, range: nil, file: nil)
+                }
+                let ranges = SharedFile.rangeCount(size: job.size, rangeBytes: rangeBytes)
+                splits.append(Split(file: SharedFile(position: position, job: job, ranges: ranges), next: 0))
+                return nextRange()
+            }
+            let listed = stream.snapshot
+            if listed.complete && position >= listed.count {
+                guard opening > 0 else { return nil }
+                // A file being opened may be cut into ranges for this reader.
+                condition.wait()
+            } else {
+                condition.unlock()
+                beforeWaiting()
+                _ = stream.waitForJob(at: position)
+                condition.lock()
+            }
         }
-        if nextRangeStart == 0 {
-            current = SharedFile(position: position, job: job, ranges: Int((size + rangeBytes - 1) / rangeBytes))
-        }
-        let start = nextRangeStart
-        let end = min(size, start + rangeBytes)
-        let file = current
-        if end == size {
-            nextPosition += 1
-            nextRangeStart = 0
-            current = nil
+        return nil
+    }
+
+    /// The next range of the earliest file being cut (locked).
+    private func nextRange() -> Task? {
+        guard var split = splits.first else { return nil }
+        let size = split.file.job.size
+        let end = min(size, split.next + rangeBytes)
+        let task = Task(position: split.file.position, job: split.file.job, range: split.next ..< end, file: split.file)
+        split.next = end
+        if end == size { splits.removeFirst() } else { splits[0] = split }
+        return task
+    }
+
+    /// Gives back the task of a file listed with `statusAtOpen`, now open: `splitting` is the
+    /// file as opened when it is read in ranges (larger than `rangeBytes`, or lent in place),
+    /// with `SharedFile.rangeCount(size:rangeBytes:)` ranges; nil when it is read whole or failed.
+    /// Returns the first range, for the caller to read; the others go to any reader, before any
+    /// new file. After `abandon`, the others end at once with `problem`.
+    @discardableResult
+    func opened(_ position: Int, splitting file: SharedFile?, problem: (FileJob) -> FileProblem) -> Range<UInt64>? {
+        condition.lock()
+        defer { condition.unlock() }
+        opening -= 1
+        condition.broadcast()
+        guard let file else { return nil }
+        let size = file.job.size
+        let first = 0 ..< min(size, rangeBytes)
+        guard first.upperBound < size else { return first }
+        if abandoned {
+            // The caller reads the first range; it is still out, so none of these is the last.
+            file.fail(problem(file.job))
+            for _ in 1 ..< SharedFile.rangeCount(size: size, rangeBytes: rangeBytes) { _ = file.rangeFinished() }
         } else {
-            nextRangeStart = end
+            splits.append(Split(file: file, next: first.upperBound))
         }
-        return Task(position: position, job: job, range: start ..< end, file: file)
+        return first
     }
 }
 
 extension ReadPlan {
-    /// Stops handing out tasks (an interrupted run). The ranges of the file being handed out that
-    /// no reader took end with `problem`; returns that file's outcome if no range of it is still
-    /// being read (the caller sends its `.ended` event), so that the file gets its one report.
-    func abandon(with problem: (FileJob) -> FileProblem) -> (file: SharedFile, problem: FileProblem?)? {
-        lock.lock()
-        defer { lock.unlock() }
+    /// Stops handing out tasks (an interrupted run). The ranges of the files being handed out
+    /// that no reader took end with `problem`; returns the outcomes of those files no range of
+    /// which is still being read (the caller sends their `.ended` events), so that each file
+    /// gets its one report.
+    func abandon(with problem: (FileJob) -> FileProblem) -> [(file: SharedFile, problem: FileProblem?)] {
+        condition.lock()
+        defer { condition.unlock() }
         abandoned = true
-        guard let file = current else { return nil }
-        current = nil
-        let job = file.job
-        let untaken = Int((job.size - nextRangeStart + rangeBytes - 1) / rangeBytes)
-        file.fail(problem(job))
-        var outcome: (SharedFile, FileProblem?)?
-        for _ in 0..<untaken {
-            if let last = file.rangeFinished() { outcome = (file, last) }
+        condition.broadcast()
+        var outcomes: [(SharedFile, FileProblem?)] = []
+        for split in splits {
+            let file = split.file
+            let untaken = SharedFile.rangeCount(size: file.job.size - split.next, rangeBytes: rangeBytes)
+            file.fail(problem(file.job))
+            for _ in 0..<untaken {
+                if let last = file.rangeFinished() { outcomes.append((file, last)) }
+            }
         }
-        return outcome
+        splits = []
+        return outcomes
     }
 }
 
@@ -107,10 +161,21 @@ final class SharedFile: @unchecked Sendable {
     private var remaining: Int
     private var wholeClaimed = false
 
-    init(position: Int, job: FileJob, ranges: Int) {
+    /// A file of `ranges` ranges; `reader`, when given, is already open (a file whose size was
+    /// learnt when it was opened, `FileJob.statusAtOpen`).
+    init(position: Int, job: FileJob, ranges: Int, reader: FileReader? = nil) {
         self.position = position
         self.job = job
         remaining = ranges
+        if let reader {
+            opened = true
+            self.reader = reader
+        }
+    }
+
+    /// The ranges of `rangeBytes` a file of `size` bytes is read in (at least one).
+    static func rangeCount(size: UInt64, rangeBytes: UInt64) -> Int {
+        max(1, Int((size + rangeBytes - 1) / rangeBytes))
     }
 
     /// The open reader; the first caller opens it with `open`. Nil when the file failed (an open

@@ -108,6 +108,9 @@ public final class ReaderStage: @unchecked Sendable {
             if let file = task.file, let range = task.range {
                 bytes = readRange(range, of: file, into: &buffer, batches: queue, events: outbox.note, send: send,
                                   isCancelled: isCancelled)
+            } else if task.job.statusAtOpen {
+                bytes = readFileListedByEntry(task, into: &buffer, batches: queue, outbox: outbox, send: send,
+                                              isCancelled: isCancelled)
             } else if task.job.isStream {
                 // A stream may take long (a pipe's writer decides): the files packed so far go first.
                 sendPacked(&buffer, to: queue)
@@ -123,10 +126,10 @@ public final class ReaderStage: @unchecked Sendable {
             }
             threadBytes[index] &+= bytes
         }
-        if isCancelled(), let (file, problem) = plan.abandon(with: { job in
-            FileProblem(path: job.path, kind: .error, message: "interrupted before the end of the file")
-        }) {
-            outbox.note(.ended(position: file.position, job: file.job, problem: problem))
+        if isCancelled() {
+            for (file, problem) in plan.abandon(with: Self.interrupted) {
+                outbox.note(.ended(position: file.position, job: file.job, problem: problem))
+            }
         }
         if buffer.pieces.isEmpty {
             pool.recycle(buffer)
@@ -134,6 +137,11 @@ public final class ReaderStage: @unchecked Sendable {
             queue.push(buffer)
         }
         outbox.flush()
+    }
+
+    /// The problem of a file whose reading an interrupt stopped.
+    private static func interrupted(_ job: FileJob) -> FileProblem {
+        FileProblem(path: job.path, kind: .error, message: "interrupted before the end of the file")
     }
 
     /// Reads a file that is one task: open, every piece, end-of-read checks, `.ended`.
@@ -152,13 +160,68 @@ public final class ReaderStage: @unchecked Sendable {
             events(.ended(position: position, job: job, problem: error))
             return 0
         }
+        return readWhole(reader, listedSize: job.size, at: position, into: &buffer, batches: batches, events: events,
+                         started: started, isCancelled: isCancelled)
+    }
+
+    /// Reads a file listed by its directory entry alone (`FileJob.statusAtOpen`), whose size
+    /// is known once it is open: a file larger than a task, or one to hash in place, is then
+    /// cut into ranges that every reader may take (`ReadPlan.opened`), as it would have been
+    /// had it been listed with its size; any other is read whole, by this reader.
+    private func readFileListedByEntry(_ task: ReadPlan.Task, into buffer: inout StagingBuffer, batches: OutboxQueue,
+                                       outbox: EventOutbox, send: @escaping ([FileEvent]) -> Void,
+                                       isCancelled: () -> Bool) -> UInt64 {
+        let started = StageClock.now()
+        let reader: FileReader
+        do {
+            reader = try FileReader(job: task.job, strategy: strategy) { job in
+                FileReader.Choice(adviseWillNeed: job.size >= Self.adviseThreshold, inPlace: hashesInPlace(job))
+            }
+        } catch {
+            plan.opened(task.position, splitting: nil, problem: Self.interrupted)
+            // A file that is there but could not be opened (permission denied) is reported with
+            // its size and identity, as it would have been listed: one `lstat`, on failures only.
+            var job = task.job
+            if case .success(let status) = SystemCall.status(of: job.path, follow: false), status.type == .regular {
+                job = DirectoryReader.job(job.path, status)
+                job.index = task.job.index
+            }
+            clock.record(since: started, items: 1)
+            outbox.note(.ended(position: task.position, job: job, problem: error))
+            return 0
+        }
+        let job = reader.job
+        guard reader.readsInPlace || (reader.size > plan.rangeBytes && !reader.readsToEnd) else {
+            plan.opened(task.position, splitting: nil, problem: Self.interrupted)
+            return readWhole(reader, listedSize: task.job.size, at: task.position, into: &buffer, batches: batches,
+                             events: outbox.note, started: started, isCancelled: isCancelled)
+        }
+        // Other readers may compute ranges of it before this one sends anything: the assembler
+        // learns its length first (it would take the listed size, 0, otherwise).
+        outbox.note(.measured(position: task.position, size: job.size))
+        outbox.flush()
+        let file = SharedFile(position: task.position, job: job,
+                              ranges: SharedFile.rangeCount(size: job.size, rangeBytes: plan.rangeBytes), reader: reader)
+        clock.record(since: started)
+        let first = plan.opened(task.position, splitting: file, problem: Self.interrupted)!
+        return readRange(first, of: file, into: &buffer, batches: batches, events: outbox.note, send: send,
+                         isCancelled: isCancelled)
+    }
+
+    /// Reads an open file that is one task: every piece, end-of-read checks, `.ended`.
+    /// `listedSize` is the size the stream lists (0 for a file listed by its entry): the
+    /// assembler is told the length when it is another and the file spans batches.
+    private func readWhole(_ reader: FileReader, listedSize: UInt64, at position: Int, into buffer: inout StagingBuffer,
+                           batches: OutboxQueue, events: (FileEvent) -> Void, started: UInt64,
+                           isCancelled: () -> Bool) -> UInt64 {
+        let job = reader.job
         // A file that fits in what is left of the buffer (its pieces are packed without gaps
         // after its 64-byte alignment) goes whole into this batch: the lane that computes the
         // batch finalizes it, and the assembler hears of it only if it fails. An empty file has
         // no piece to carry it (a batch of no pieces is never sent): the assembler finalizes it.
         let alignedUsed = min(buffer.capacity, (buffer.used + 63) / 64 * 64)
         let whole = reader.size > 0 && reader.size <= UInt64(buffer.capacity - alignedUsed)
-        if reader.size != job.size && !whole { events(.measured(position: position, size: reader.size)) }
+        if reader.size != listedSize && !whole { events(.measured(position: position, size: reader.size)) }
         let firstPiece = buffer.pieces.count
         var cursor = PieceCursor(layout: layout, fileSize: reader.size)
         var (bytes, problem) = readPieces(&cursor, of: reader, job: job, position: position, into: &buffer, batches: batches,

@@ -174,7 +174,10 @@ public struct FileRecord: Codable, Sendable, Equatable {
 
     /// The record of `result`, computed by `kernel`.
     public init(_ result: FileResult, kernel: any ComputeKernel, device: String) {
-        self.init(path: result.path, size: result.index < 0 ? nil : result.size, kernel: kernel.name, device: device,
+        // No size for a problem found while listing, nor for a file that failed before anything
+        // was known of it (listed by its entry alone, `FileJob.statusAtOpen`).
+        let sizeUnknown = result.index < 0 || (result.problem != nil && result.listed == nil)
+        self.init(path: result.path, size: sizeUnknown ? nil : result.size, kernel: kernel.name, device: device,
                   status: result.problem?.kind.rawValue ?? "ok", error: result.problem?.message,
                   members: kernel.runMembers + (result.output?.members ?? []))
     }
