@@ -10,7 +10,8 @@ struct Bench: ParsableCommand {
         discussion: """
             Corpora (generated once into the cache folder, same bytes every time): std8k (8000 files, \
             log-normal sizes, median 64 KiB, ~1.2 GiB), tiny (20000 × 4 KiB), huge (2 × 1 GiB). \
-            Every tool runs once to warm up, then --repeat times; the table gives median, min and max \
+            Every tool runs once to warm up, then the tools take turns, --repeat rounds of one run each \
+            (a machine that slows down or speeds up weighs on every row alike); the table gives median, min and max \
             seconds, the peak anonymous RSS, and sluice's median over each peer's (below 1.0: sluice is faster).
             """,
         subcommands: [BenchCorpora.self, BenchKernels.self],
@@ -46,7 +47,7 @@ struct BenchCorpora: ParsableCommand {
     @Flag(name: .long, help: "Print JSON instead of a table.")
     var json = false
 
-    @Flag(name: .long, help: "Also time each sluice row with --db (a fresh results store in the cache folder for every run, removed first inside the timed command) and print its ratio to the plain row; the tools then take turns, one run each per round.")
+    @Flag(name: .long, help: "Also time each sluice row with --db (a fresh results store in the cache folder for every run, removed first inside the timed command) and print its ratio to the plain row.")
     var dbOverhead = false
 
     func run() throws {
@@ -88,22 +89,17 @@ struct BenchCorpora: ParsableCommand {
             tools += kernel.peers(list: list.path, root: root.path, cores: cores, batch: batch, quote: quote)
             tools.append(("cat", "xargs -0 -a \(quote(list.path)) cat"))
             var report = CorpusReport(corpus: name, files: corpus.files.count, bytes: corpus.totalBytes, tools: [])
-            // With --db-overhead the tools take turns, one run each per round, so that a machine
-            // that slows down or speeds up meanwhile weighs on each row alike (the ratio is ~5%).
-            var turns: [[CommandTimer.Sample]] = []
-            if dbOverhead {
-                for (_, command) in tools { _ = try CommandTimer.run(command) }
-                turns = Array(repeating: [], count: tools.count)
-                for _ in 0..<max(1, repetitions) {
-                    for (index, tool) in tools.enumerated() { turns[index].append(try CommandTimer.run(tool.1)) }
-                }
+            // The tools take turns, one run each per round, after one warm-up run each (page
+            // cache, PoCL's kernel cache): a shared machine that slows down or speeds up meanwhile
+            // weighs on every row alike. Run one tool after the other, the ratios moved with the
+            // machine's load (tiny's sluice/`xargs -P2 b3sum` from 0.92 to 1.10 within minutes).
+            for (_, command) in tools { _ = try CommandTimer.run(command) }
+            var turns: [[CommandTimer.Sample]] = Array(repeating: [], count: tools.count)
+            for _ in 0..<max(1, repetitions) {
+                for (index, tool) in tools.enumerated() { turns[index].append(try CommandTimer.run(tool.1)) }
             }
             for (position, (label, command)) in tools.enumerated() {
-                var samples: [CommandTimer.Sample] = dbOverhead ? turns[position] : []
-                if !dbOverhead {
-                    _ = try CommandTimer.run(command)  // warm-up: page cache, PoCL kernel cache
-                    for _ in 0..<max(1, repetitions) { samples.append(try CommandTimer.run(command)) }
-                }
+                let samples = turns[position]
                 let times = samples.map(\.seconds).sorted()
                 report.tools.append(ToolReport(
                     tool: label, command: command, median: times[times.count / 2], min: times.first!, max: times.last!,

@@ -66,9 +66,15 @@ public final class FileReader: @unchecked Sendable {
     ///   anything else (e.g. "Permission denied (open)").
     public convenience init(job: FileJob, strategy: ReadStrategy = .automatic, adviseWillNeed: Bool = false,
                             inPlace: Bool = false, checksOnlyAtFinish: Bool = false) throws(FileProblem) {
-        try self.init(job: job, strategy: strategy, checksOnlyAtFinish: checksOnlyAtFinish) { _ in
+        try self.init(job: job, strategy: strategy, checksOnlyAtFinish: checksOnlyAtFinish, directory: nil) { _ in
             Choice(adviseWillNeed: adviseWillNeed, inPlace: inPlace)
         }
+    }
+
+    /// As `init(job:strategy:checksOnlyAtFinish:directory:choose:)`, the file opened by its whole path.
+    public convenience init(job listed: FileJob, strategy: ReadStrategy = .automatic, checksOnlyAtFinish: Bool = false,
+                            choose: (FileJob) -> Choice) throws(FileProblem) {
+        try self.init(job: listed, strategy: strategy, checksOnlyAtFinish: checksOnlyAtFinish, directory: nil, choose: choose)
     }
 
     /// How to read a file, chosen once its size is known.
@@ -89,15 +95,20 @@ public final class FileReader: @unchecked Sendable {
     /// `statusAtOpen` the one the `fstat` after `open` found (it is then always made, whatever
     /// `checksOnlyAtFinish` says, and the file must be a regular one; its size may make it a
     /// file to map in place).
-    public init(job listed: FileJob, strategy: ReadStrategy = .automatic, checksOnlyAtFinish: Bool = false,
-                choose: (FileJob) -> Choice) throws(FileProblem) {
+    /// `directory`, when given, opens the file relative to its folder (`ParentDirectory`).
+    init(job listed: FileJob, strategy: ReadStrategy = .automatic, checksOnlyAtFinish: Bool = false,
+         directory: ParentDirectory?, choose: (FileJob) -> Choice) throws(FileProblem) {
         let flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY
+        func open(_ flags: Int32) throws(SystemCallError) -> Int32 {
+            if let directory { return try directory.open(listed.path, flags: flags) }
+            return try SystemCall.open(listed.path, flags: flags)
+        }
         do {
             do {
-                fd = try SystemCall.open(listed.path, flags: flags | openNoAccessTime)
+                fd = try open(flags | openNoAccessTime)
             } catch where error.code == EPERM {
                 // O_NOATIME is allowed only to the file's owner (or CAP_FOWNER).
-                fd = try SystemCall.open(listed.path, flags: flags)
+                fd = try open(flags)
             }
         } catch {
             throw error.problem(for: listed.path)

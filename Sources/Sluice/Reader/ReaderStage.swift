@@ -102,6 +102,10 @@ public final class ReaderStage: @unchecked Sendable {
         // assembler needs a file's end only once its batch was computed anyway.
         let outbox = EventOutbox(send: send)
         let queue = OutboxQueue(batches: batches, outbox: outbox)
+        // Small files are opened by their names, relative to their folder (the walk hands out a
+        // folder's files in a row).
+        let directory = ParentDirectory()
+        defer { directory.close() }
         var buffer = pool.take()
         while !isCancelled(), let task = plan.next(beforeWaiting: outbox.flush) {
             let bytes: UInt64
@@ -109,7 +113,7 @@ public final class ReaderStage: @unchecked Sendable {
                 bytes = readRange(range, of: file, into: &buffer, batches: queue, events: outbox.note, send: send,
                                   isCancelled: isCancelled)
             } else if task.job.statusAtOpen {
-                bytes = readFileListedByEntry(task, into: &buffer, batches: queue, outbox: outbox, send: send,
+                bytes = readFileListedByEntry(task, in: directory, into: &buffer, batches: queue, outbox: outbox, send: send,
                                               isCancelled: isCancelled)
             } else if task.job.isStream {
                 // A stream may take long (a pipe's writer decides): the files packed so far go first.
@@ -121,8 +125,8 @@ public final class ReaderStage: @unchecked Sendable {
                 bytes = readRange(0 ..< task.job.size, of: file, into: &buffer, batches: queue, events: outbox.note,
                                   send: send, isCancelled: isCancelled)
             } else {
-                bytes = readWholeFile(task.job, at: task.position, into: &buffer, batches: queue, events: outbox.note,
-                                      isCancelled: isCancelled)
+                bytes = readWholeFile(task.job, at: task.position, in: directory, into: &buffer, batches: queue,
+                                      events: outbox.note, isCancelled: isCancelled)
             }
             threadBytes[index] &+= bytes
         }
@@ -145,16 +149,18 @@ public final class ReaderStage: @unchecked Sendable {
     }
 
     /// Reads a file that is one task: open, every piece, end-of-read checks, `.ended`.
-    private func readWholeFile(_ job: FileJob, at position: Int, into buffer: inout StagingBuffer, batches: OutboxQueue,
-                               events: (FileEvent) -> Void, isCancelled: () -> Bool) -> UInt64 {
+    private func readWholeFile(_ job: FileJob, at position: Int, in directory: ParentDirectory, into buffer: inout StagingBuffer,
+                               batches: OutboxQueue, events: (FileEvent) -> Void, isCancelled: () -> Bool) -> UInt64 {
         let started = StageClock.now()
         let reader: FileReader
         do {
             // Large files: ask the kernel to read the whole file ahead now (one call), so a
             // cold file streams in while its first batches are computed.
             // A whole file in one task is checked against its listing once, after it is read.
-            reader = try FileReader(job: job, strategy: strategy, adviseWillNeed: job.size >= Self.adviseThreshold,
-                                    checksOnlyAtFinish: true)
+            let advise = job.size >= Self.adviseThreshold
+            reader = try FileReader(job: job, strategy: strategy, checksOnlyAtFinish: true, directory: directory) { _ in
+                FileReader.Choice(adviseWillNeed: advise, inPlace: false)
+            }
         } catch {
             clock.record(since: started, items: 1)
             events(.ended(position: position, job: job, problem: error))
@@ -168,13 +174,14 @@ public final class ReaderStage: @unchecked Sendable {
     /// is known once it is open: a file larger than a task, or one to hash in place, is then
     /// cut into ranges that every reader may take (`ReadPlan.opened`), as it would have been
     /// had it been listed with its size; any other is read whole, by this reader.
-    private func readFileListedByEntry(_ task: ReadPlan.Task, into buffer: inout StagingBuffer, batches: OutboxQueue,
+    private func readFileListedByEntry(_ task: ReadPlan.Task, in directory: ParentDirectory, into buffer: inout StagingBuffer,
+                                       batches: OutboxQueue,
                                        outbox: EventOutbox, send: @escaping ([FileEvent]) -> Void,
                                        isCancelled: () -> Bool) -> UInt64 {
         let started = StageClock.now()
         let reader: FileReader
         do {
-            reader = try FileReader(job: task.job, strategy: strategy) { job in
+            reader = try FileReader(job: task.job, strategy: strategy, directory: directory) { job in
                 FileReader.Choice(adviseWillNeed: job.size >= Self.adviseThreshold, inPlace: hashesInPlace(job))
             }
         } catch {
