@@ -228,6 +228,8 @@ struct Run: ParsableCommand {
 
         // Checked before any work: a summary that cannot be written must not cost a whole run.
         let statsFile = try statsJson.map { try StatsFile(creating: RawArguments.recover([$0])[0]) }
+        var catalogOptions = catalogOptions
+        if let identity = statsFile?.identity { catalogOptions.excludedFiles.insert(identity) }
         // OpenCL lanes start now, on their own thread, while the files are listed.
         let start = try deviceOptions.startLanes(workers: workers, kernel: kernel)
         let readerCount = readers ?? Run.defaultReaders(cores: ProcessInfo.processInfo.activeProcessorCount,

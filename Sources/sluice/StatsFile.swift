@@ -6,6 +6,9 @@ import Sluice
 final class StatsFile {
     private let path: RawPath
     private let handle: FileHandle
+    /// The file's device and inode: the walk leaves it out, as it does `-o`'s file (it is this
+    /// run's output, and it is rewritten at the end).
+    let identity: FileIdentity?
 
     /// Creates or truncates `path`. The corresponding C function is `open`.
     /// - Throws: `SetupError` naming the path and the reason.
@@ -15,6 +18,8 @@ final class StatsFile {
             throw SetupError("cannot write --stats-json \(path): \(String(cString: strerror(errno)))")
         }
         self.path = path
+        var status = stat()
+        identity = fstat(fd, &status) == 0 ? FileIdentity(device: UInt64(status.st_dev), inode: UInt64(status.st_ino)) : nil
         handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }
 

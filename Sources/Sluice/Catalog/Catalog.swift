@@ -36,6 +36,9 @@ public struct Catalog: Sendable {
             arguments += try FilesFromList.read(from: list, nulSeparated: options.filesFromNulSeparated)
         }
         let cpuStarted = ThreadCPUTime.seconds()
+        var options = options
+        // Size order needs every size before the first read.
+        if options.order == .size { options.statusAtOpen = false }
         var walker = DirectoryWalker(options: options)
         walker.visit(arguments: arguments)
         let helpersCPU = walker.finishReading()

@@ -47,7 +47,7 @@ public struct CatalogOptions: Sendable {
     /// List the regular files met while walking by their directory entries alone (`d_type`),
     /// without a `stat` each: the reader takes size, mtime and identity with `fstat` when it
     /// opens the file (`FileJob.statusAtOpen`). For runs that need nothing of a file before
-    /// reading it: not for size order, a resume that compares listed sizes and mtimes, or a
+    /// reading it: not for size order (`Catalog.build` then ignores it), a resume that compares listed sizes and mtimes, or a
     /// progress line that shows the bytes listed. Only on file systems whose `d_ino` is the
     /// file's `st_ino` (`DirectoryReader.entryInodeFileSystems`), so that `excludedFiles`
     /// still matches by the entry's inode; other entries, and directories, are `stat`-ed.
