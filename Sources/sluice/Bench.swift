@@ -12,7 +12,7 @@ struct Bench: ParsableCommand {
             log-normal sizes, median 64 KiB, ~1.2 GiB), tiny (20000 × 4 KiB), huge (2 × 1 GiB). \
             Every tool runs once to warm up, then the tools take turns, --repeat rounds of one run each \
             (a machine that slows down or speeds up weighs on every row alike); the table gives median, min and max \
-            seconds, the peak anonymous RSS, and sluice's median over each peer's (below 1.0: sluice is faster).
+            wall seconds, the median CPU seconds (user and system, children included), the peak anonymous RSS, and sluice's median over each peer's (below 1.0: sluice is faster).
             """,
         subcommands: [BenchCorpora.self, BenchKernels.self],
         defaultSubcommand: BenchCorpora.self)
@@ -101,8 +101,10 @@ struct BenchCorpora: ParsableCommand {
             for (position, (label, command)) in tools.enumerated() {
                 let samples = turns[position]
                 let times = samples.map(\.seconds).sorted()
+                let cpuTimes = samples.map(\.cpuSeconds).sorted()
                 report.tools.append(ToolReport(
                     tool: label, command: command, median: times[times.count / 2], min: times.first!, max: times.last!,
+                    cpuMedian: cpuTimes[cpuTimes.count / 2],
                     peakAnonymousMiB: Double(samples.map(\.peakAnonymousBytes).max() ?? 0) / 1_048_576,
                     failures: samples.filter { $0.exitCode != 0 }.count))
             }
@@ -211,14 +213,15 @@ struct CorpusReport: Codable {
 
     var table: String {
         var lines = ["\(corpus): \(files) files, \(RunSummary.formatBytes(UInt64(bytes)))"]
-        lines.append("  tool                          median     min     max  peak anon MiB  sluice/tool (one per sluice row, in row order)")
+        lines.append("  tool                          median     min     max   cpu s  peak anon MiB  sluice/tool (one per sluice row, in row order)")
         // Ratios in the order the sluice rows are printed (one column per sluice row).
         let sluiceRows = tools.map(\.tool).filter { $0.hasPrefix("sluice") }
         for tool in tools {
             let ratios = sluiceRows.compactMap { tool.sluiceOverThis?[$0] }
                 .map { String(format: "%.2f", $0) }.joined(separator: " ")
             lines.append("  " + tool.tool.padding(toLength: 28, withPad: " ", startingAt: 0)
-                + String(format: "%8.3f%8.3f%8.3f%15.1f  ", tool.median, tool.min, tool.max, tool.peakAnonymousMiB)
+                + String(format: "%8.3f%8.3f%8.3f%8.3f%15.1f  ", tool.median, tool.min, tool.max, tool.cpuMedian,
+                         tool.peakAnonymousMiB)
                 + ratios + (tool.failures > 0 ? "  (\(tool.failures) runs failed)" : ""))
         }
         return lines.joined(separator: "\n")
@@ -232,6 +235,8 @@ struct ToolReport: Codable {
     var median: Double
     var min: Double
     var max: Double
+    /// Median CPU seconds (user plus system, the tool and its children).
+    var cpuMedian: Double
     var peakAnonymousMiB: Double
     var failures: Int
     /// sluice's median over this tool's, per sluice device (peers only).
