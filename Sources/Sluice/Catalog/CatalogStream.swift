@@ -86,6 +86,18 @@ public final class CatalogStream: @unchecked Sendable {
         return position < jobs.count ? jobs[position] : nil
     }
 
+    /// `waitForJob(at:)` for at most `timeout` seconds: the job, or nil when the stream is
+    /// closed with fewer jobs or the time is up.
+    func waitForJob(at position: Int, timeout: Double) -> FileJob? {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while position >= jobs.count && !closed {
+            if !condition.wait(until: deadline) { break }
+        }
+        return position < jobs.count ? jobs[position] : nil
+    }
+
     /// The job at `position` if the walk has listed it, without waiting.
     public func jobIfListed(at position: Int) -> FileJob? {
         condition.lock()

@@ -43,6 +43,9 @@ final class ReadPlan: @unchecked Sendable {
     private var opening = 0
     /// Set by `abandon`: no task is handed out any more.
     private var abandoned = false
+    /// How often a reader waiting for the walk looks for ranges of a file found large when it
+    /// was opened (only while such a file is being opened).
+    static let splitPollSeconds = 0.002
 
     init(stream: CatalogStream, rangeBytes: Int) {
         precondition(rangeBytes > 0 && rangeBytes % Piece.maxBytes == 0)
@@ -75,9 +78,17 @@ final class ReadPlan: @unchecked Sendable {
                 // A file being opened may be cut into ranges for this reader.
                 condition.wait()
             } else {
+                // While a file listed by its entry is being opened, its ranges may come before
+                // the walk's next file: look again every few milliseconds (a wait on the stream
+                // alone would leave them all to the reader that opened it while the walk goes on).
+                let mayBeSplit = opening > 0
                 condition.unlock()
                 beforeWaiting()
-                _ = stream.waitForJob(at: position)
+                if mayBeSplit {
+                    _ = stream.waitForJob(at: position, timeout: Self.splitPollSeconds)
+                } else {
+                    _ = stream.waitForJob(at: position)
+                }
                 condition.lock()
             }
         }
