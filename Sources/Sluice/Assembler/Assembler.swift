@@ -90,11 +90,7 @@ public final class Assembler<Kernel: ComputeKernel> {
             failed.insert(position)
             inFlight[position] = nil
             measured[position] = nil
-            // A file listed by its entry that failed before its `fstat` at open has no size or
-            // identity to report (`FileJob.statusAtOpen`).
-            finished.append(job.statusAtOpen
-                ? FileResult(index: job.index, path: job.path, size: 0, output: nil, problem: problem)
-                : FileResult(job: job, size: job.size, output: nil, problem: problem))
+            finished.append(FileResult(job: job, size: job.size, output: nil, problem: problem))
         case .computed(let position, let job, let size, let output):
             inFlight[position] = nil
             measured[position] = nil

@@ -27,9 +27,12 @@ public struct FileResult: Sendable {
         self.listed = listed
     }
 
-    /// The result of `job`: `size` bytes computed into `output`, or `problem`.
+    /// The result of `job`: `size` bytes computed into `output`, or `problem`. A job still
+    /// listed by its entry alone (`FileJob.statusAtOpen`: it failed before its `fstat` at open)
+    /// has no identity to give (`listed` nil).
     public init(job: FileJob, size: UInt64, output: (any KernelOutput)?, problem: FileProblem?) {
-        self.init(index: job.index, path: job.path, size: size, output: output, problem: problem, listed: job)
+        self.init(index: job.index, path: job.path, size: size, output: output, problem: problem,
+                  listed: job.statusAtOpen ? nil : job)
     }
 
     /// A BLAKE3 result: `digest`, or nil with `problem`.

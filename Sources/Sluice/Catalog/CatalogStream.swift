@@ -77,23 +77,19 @@ public final class CatalogStream: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// The job at `position`, waiting while the walk has not reached it; nil once the stream is
-    /// closed with fewer jobs.
-    public func waitForJob(at position: Int) -> FileJob? {
+    /// The job at `position`, waiting while the walk has not reached it (at most `timeout`
+    /// seconds when one is given); nil once the stream is closed with fewer jobs, or when the
+    /// time is up.
+    public func waitForJob(at position: Int, timeout: Double? = nil) -> FileJob? {
         condition.lock()
         defer { condition.unlock() }
-        while position >= jobs.count && !closed { condition.wait() }
-        return position < jobs.count ? jobs[position] : nil
-    }
-
-    /// `waitForJob(at:)` for at most `timeout` seconds: the job, or nil when the stream is
-    /// closed with fewer jobs or the time is up.
-    func waitForJob(at position: Int, timeout: Double) -> FileJob? {
-        condition.lock()
-        defer { condition.unlock() }
-        let deadline = Date(timeIntervalSinceNow: timeout)
+        let deadline = timeout.map { Date(timeIntervalSinceNow: $0) }
         while position >= jobs.count && !closed {
-            if !condition.wait(until: deadline) { break }
+            if let deadline {
+                if !condition.wait(until: deadline) { break }
+            } else {
+                condition.wait()
+            }
         }
         return position < jobs.count ? jobs[position] : nil
     }

@@ -1,4 +1,3 @@
-import CSluice
 import Dispatch
 #if canImport(Glibc)
 import Glibc
@@ -52,7 +51,7 @@ struct DirectoryReader: Sendable {
     /// without a `stat`: ext2/3/4, XFS, Btrfs, tmpfs, overlayfs (its documentation's inode table:
     /// `d_ino` is `st_ino` for non-directories in every configuration), F2FS and ZFS. On others
     /// (FUSE, NFS, CIFS: what they report is up to the server or the daemon) every entry is
-    /// `stat`-ed as without `statusAtOpen`.
+    /// `stat`-ed as without `statusAtOpen`. Asked once per device (`FileSystemType`).
     static let entryInodeFileSystems: Set<UInt64> = [
         0xEF53, 0x5846_5342, 0x9123_683E, 0x0102_1994, 0x794C_7630, 0xF2F5_2010, 0x2FC1_2FC1,
     ]
@@ -114,7 +113,7 @@ struct DirectoryReader: Sendable {
             // Name order, NUL included: "a\0" sorts before "ab\0" as "a" before "ab".
             read.sort { $0.name.lexicographicallyPrecedes($1.name) }
             names = read.map(\.name)
-            classes = classify(read, in: fd, classifyingWith: classifyAll)
+            classes = classify(read, in: fd, device: node.identity.device, classifyingWith: classifyAll)
         }
         return DirectoryListing(problems: problems, steps: steps(names, classes, in: node))
     }
@@ -162,10 +161,10 @@ struct DirectoryReader: Sendable {
     /// The classes of `entries` (in name order): under `statusAtOpen`, on a file system listed
     /// in `entryInodeFileSystems`, a regular file by its `d_type` is a `regularEntry` unless its
     /// `d_ino` is that of an excluded file; every other entry goes to `classifyAll`.
-    private func classify(_ entries: [Entry], in directory: Int32, classifyingWith classifyAll: Classifier) -> [EntryClass] {
-        var type: UInt64 = 0
+    private func classify(_ entries: [Entry], in directory: Int32, device: UInt64,
+                          classifyingWith classifyAll: Classifier) -> [EntryClass] {
         guard rules.statusAtOpen, entries.contains(where: { $0.type == UInt8(DT_REG) }),
-              sluice_file_system_type(directory, &type) == 0, Self.entryInodeFileSystems.contains(type) else {
+              let type = FileSystemType.of(device: device, fd: directory), Self.entryInodeFileSystems.contains(type) else {
             return classifyAll(entries.map(\.name), directory)
         }
         let byEntry = entries.map { $0.type == UInt8(DT_REG) && !rules.excludedInodes.contains($0.inode) }

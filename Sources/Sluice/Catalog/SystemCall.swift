@@ -47,8 +47,13 @@ enum SystemCall {
     /// Opens `path` relative to `directory` (`AT_FDCWD` for the working directory).
     /// The corresponding C function is `openat`.
     static func open(_ path: RawPath, relativeTo directory: Int32 = AT_FDCWD, flags: Int32) throws(SystemCallError) -> Int32 {
+        try path.withCString { name in Result { () throws(SystemCallError) in try open(name, relativeTo: directory, flags: flags) } }.get()
+    }
+
+    /// `open(_:relativeTo:flags:)` for a NUL-terminated name.
+    static func open(_ name: UnsafePointer<CChar>, relativeTo directory: Int32 = AT_FDCWD, flags: Int32) throws(SystemCallError) -> Int32 {
         while true {
-            let fd = path.withCString { Glibc.openat(directory, $0, flags) }
+            let fd = Glibc.openat(directory, name, flags)
             if fd >= 0 { return fd }
             if errno != EINTR { throw .current("open") }
         }

@@ -66,28 +66,17 @@ public final class FileReader: @unchecked Sendable {
     ///   anything else (e.g. "Permission denied (open)").
     public convenience init(job: FileJob, strategy: ReadStrategy = .automatic, adviseWillNeed: Bool = false,
                             inPlace: Bool = false, checksOnlyAtFinish: Bool = false) throws(FileProblem) {
-        try self.init(job: job, strategy: strategy, checksOnlyAtFinish: checksOnlyAtFinish, directory: nil) { _ in
+        try self.init(job: job, strategy: strategy, checksOnlyAtFinish: checksOnlyAtFinish) { _ in
             Choice(adviseWillNeed: adviseWillNeed, inPlace: inPlace)
         }
     }
 
-    /// As `init(job:strategy:checksOnlyAtFinish:directory:choose:)`, the file opened by its whole path.
-    public convenience init(job listed: FileJob, strategy: ReadStrategy = .automatic, checksOnlyAtFinish: Bool = false,
-                            choose: (FileJob) -> Choice) throws(FileProblem) {
-        try self.init(job: listed, strategy: strategy, checksOnlyAtFinish: checksOnlyAtFinish, directory: nil, choose: choose)
-    }
-
     /// How to read a file, chosen once its size is known.
-    public struct Choice: Sendable {
+    struct Choice {
         /// `posix_fadvise(WILLNEED)` now (see `init`).
-        public var adviseWillNeed: Bool
+        var adviseWillNeed: Bool
         /// Map the file to lend its bytes (see `init`).
-        public var inPlace: Bool
-
-        public init(adviseWillNeed: Bool, inPlace: Bool) {
-            self.adviseWillNeed = adviseWillNeed
-            self.inPlace = inPlace
-        }
+        var inPlace: Bool
     }
 
     /// As `init(job:strategy:adviseWillNeed:inPlace:checksOnlyAtFinish:)`, with the choices made
@@ -97,7 +86,7 @@ public final class FileReader: @unchecked Sendable {
     /// file to map in place).
     /// `directory`, when given, opens the file relative to its folder (`ParentDirectory`).
     init(job listed: FileJob, strategy: ReadStrategy = .automatic, checksOnlyAtFinish: Bool = false,
-         directory: ParentDirectory?, choose: (FileJob) -> Choice) throws(FileProblem) {
+         directory: ParentDirectory? = nil, choose: (FileJob) -> Choice) throws(FileProblem) {
         let flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY
         func open(_ flags: Int32) throws(SystemCallError) -> Int32 {
             if let directory { return try directory.open(listed.path, flags: flags) }

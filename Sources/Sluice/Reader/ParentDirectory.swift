@@ -20,6 +20,8 @@ final class ParentDirectory {
     /// The folder's path, as the bytes before a file path's last `/`.
     private var path: [UInt8] = []
     private var fd: Int32 = -1
+    /// The last file's name, NUL-terminated (reused: no allocation a file).
+    private var name: [UInt8] = []
 
     /// `O_PATH` (Linux): not exported by the Glibc module because it needs `_GNU_SOURCE`.
     /// The value is the same on x86-64 and AArch64.
@@ -40,7 +42,15 @@ final class ParentDirectory {
             fd = (try? SystemCall.open(RawPath(bytes: path), flags: O_DIRECTORY | O_CLOEXEC | Self.openPathOnly)) ?? -1
         }
         guard fd >= 0 else { return try SystemCall.open(file, flags: flags) }
-        return try SystemCall.open(RawPath(bytes: bytes[(slash + 1)...]), relativeTo: fd, flags: flags)
+        name.removeAll(keepingCapacity: true)
+        name += bytes[(slash + 1)...]
+        name.append(0)
+        let folderFD = fd
+        return try name.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { name in
+                Result { () throws(SystemCallError) in try SystemCall.open(name.baseAddress!, relativeTo: folderFD, flags: flags) }
+            }
+        }.get()
     }
 
     /// Closes the folder's descriptor, if one is open.

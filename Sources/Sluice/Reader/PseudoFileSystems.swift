@@ -1,15 +1,13 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
-import CSluice
 
 /// File systems whose files' listed sizes are not their lengths: procfs lists `/proc/cpuinfo`
 /// as 0 bytes, sysfs lists its attributes as 4096, and their contents are made when read.
 /// Reading such a file for its listed size gives a wrong digest (the empty input's for
 /// `/proc/cpuinfo`), so the reader reads them to their end instead, as b3sum does.
 ///
-/// The answer is cached per device (`st_dev`): one `fstatfs` per file system, not per file.
+/// The type is cached per device (`FileSystemType`): one `fstatfs` per file system, not per file.
 enum PseudoFileSystems {
     /// `f_type` magic numbers from `<linux/magic.h>`: proc, sysfs, debugfs, tracefs, securityfs,
     /// cgroup v1 and v2, configfs, efivarfs, bpf, pstore, selinuxfs, fusectl.
@@ -18,22 +16,8 @@ enum PseudoFileSystems {
         0x6265_6570, 0xde5e_81e4, 0xcafe_4a11, 0x6165_676c, 0xf97c_ff8c, 0x6573_5543,
     ]
 
-    nonisolated(unsafe) private static var known: [UInt64: Bool] = [:]
-    private static let lock = NSLock()
-
     /// Whether the open file `fd`, on device `device`, lives on such a file system.
-    /// The corresponding C function is `fstatfs` (through `sluice_file_system_type`).
     static func holds(device: UInt64, fd: Int32) -> Bool {
-        lock.lock()
-        let cached = known[device]
-        lock.unlock()
-        if let cached { return cached }
-        var type: UInt64 = 0
-        guard sluice_file_system_type(fd, &type) == 0 else { return false }
-        let answer = magicNumbers.contains(type)
-        lock.lock()
-        known[device] = answer
-        lock.unlock()
-        return answer
+        FileSystemType.of(device: device, fd: fd).map(magicNumbers.contains) ?? false
     }
 }

@@ -41,8 +41,9 @@ final class ReadPlan: @unchecked Sendable {
     private var splits: [Split] = []
     /// Tasks of files listed by their entries that readers have not given back yet.
     private var opening = 0
-    /// Set by `abandon`: no task is handed out any more.
-    private var abandoned = false
+    /// Set by `abandon`: no task is handed out any more, and ranges no reader took end with
+    /// this problem.
+    private var abandonment: ((FileJob) -> FileProblem)?
     /// How often a reader waiting for the walk looks for ranges of a file found large when it
     /// was opened (only while such a file is being opened).
     static let splitPollSeconds = 0.002
@@ -59,7 +60,7 @@ final class ReadPlan: @unchecked Sendable {
     func next(beforeWaiting: () -> Void = {}) -> Task? {
         condition.lock()
         defer { condition.unlock() }
-        while !abandoned {
+        while abandonment == nil {
             if let task = nextRange() { return task }
             let position = nextPosition
             if let job = stream.jobIfListed(at: position) {
@@ -81,14 +82,10 @@ final class ReadPlan: @unchecked Sendable {
                 // While a file listed by its entry is being opened, its ranges may come before
                 // the walk's next file: look again every few milliseconds (a wait on the stream
                 // alone would leave them all to the reader that opened it while the walk goes on).
-                let mayBeSplit = opening > 0
+                let timeout = opening > 0 ? Self.splitPollSeconds : nil
                 condition.unlock()
                 beforeWaiting()
-                if mayBeSplit {
-                    _ = stream.waitForJob(at: position, timeout: Self.splitPollSeconds)
-                } else {
-                    _ = stream.waitForJob(at: position)
-                }
+                _ = stream.waitForJob(at: position, timeout: timeout)
                 condition.lock()
             }
         }
@@ -106,29 +103,42 @@ final class ReadPlan: @unchecked Sendable {
         return task
     }
 
-    /// Gives back the task of a file listed with `statusAtOpen`, now open: `splitting` is the
-    /// file as opened when it is read in ranges (larger than `rangeBytes`, or lent in place),
-    /// with `SharedFile.rangeCount(size:rangeBytes:)` ranges; nil when it is read whole or failed.
-    /// Returns the first range, for the caller to read; the others go to any reader, before any
-    /// new file. After `abandon`, the others end at once with `problem`.
-    @discardableResult
-    func opened(_ position: Int, splitting file: SharedFile?, problem: (FileJob) -> FileProblem) -> Range<UInt64>? {
+    /// Gives back the task of a file listed with `statusAtOpen`, now open by `reader` when it
+    /// is to be read in ranges (larger than `rangeBytes`, or lent in place); nil when it is read
+    /// whole or failed. Returns the file's shared state and its first range, for the caller to
+    /// read; the other ranges go to any reader, before any new file (after `abandon`, they end
+    /// at once with its problem).
+    func opened(_ position: Int, splitting reader: FileReader?) -> (file: SharedFile, first: Range<UInt64>)? {
         condition.lock()
         defer { condition.unlock() }
         opening -= 1
         condition.broadcast()
-        guard let file else { return nil }
-        let size = file.job.size
+        guard let reader else { return nil }
+        let size = reader.job.size
+        let file = SharedFile(position: position, job: reader.job, ranges: SharedFile.rangeCount(size: size, rangeBytes: rangeBytes),
+                              reader: reader)
         let first = 0 ..< min(size, rangeBytes)
-        guard first.upperBound < size else { return first }
-        if abandoned {
+        guard first.upperBound < size else { return (file, first) }
+        let split = Split(file: file, next: first.upperBound)
+        if let abandonment {
             // The caller reads the first range; it is still out, so none of these is the last.
-            file.fail(problem(file.job))
-            for _ in 1 ..< SharedFile.rangeCount(size: size, rangeBytes: rangeBytes) { _ = file.rangeFinished() }
+            _ = end(split, with: abandonment)
         } else {
-            splits.append(Split(file: file, next: first.upperBound))
+            splits.append(split)
         }
-        return first
+        return (file, first)
+    }
+
+    /// Ends the ranges of `split` not handed out with `problem` (locked); the file's outcome
+    /// when none of its ranges is still being read.
+    private func end(_ split: Split, with problem: (FileJob) -> FileProblem) -> FileProblem?? {
+        let file = split.file
+        file.fail(problem(file.job))
+        var outcome: FileProblem??
+        for _ in 0 ..< SharedFile.rangeCount(size: file.job.size - split.next, rangeBytes: rangeBytes) {
+            if let last = file.rangeFinished() { outcome = last }
+        }
+        return outcome
     }
 }
 
@@ -137,20 +147,12 @@ extension ReadPlan {
     /// that no reader took end with `problem`; returns the outcomes of those files no range of
     /// which is still being read (the caller sends their `.ended` events), so that each file
     /// gets its one report.
-    func abandon(with problem: (FileJob) -> FileProblem) -> [(file: SharedFile, problem: FileProblem?)] {
+    func abandon(with problem: @escaping (FileJob) -> FileProblem) -> [(file: SharedFile, problem: FileProblem?)] {
         condition.lock()
         defer { condition.unlock() }
-        abandoned = true
+        abandonment = problem
         condition.broadcast()
-        var outcomes: [(SharedFile, FileProblem?)] = []
-        for split in splits {
-            let file = split.file
-            let untaken = SharedFile.rangeCount(size: file.job.size - split.next, rangeBytes: rangeBytes)
-            file.fail(problem(file.job))
-            for _ in 0..<untaken {
-                if let last = file.rangeFinished() { outcomes.append((file, last)) }
-            }
-        }
+        let outcomes = splits.compactMap { split in end(split, with: problem).map { (split.file, $0) } }
         splits = []
         return outcomes
     }

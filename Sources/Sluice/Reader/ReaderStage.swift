@@ -185,7 +185,7 @@ public final class ReaderStage: @unchecked Sendable {
                 FileReader.Choice(adviseWillNeed: job.size >= Self.adviseThreshold, inPlace: hashesInPlace(job))
             }
         } catch {
-            plan.opened(task.position, splitting: nil, problem: Self.interrupted)
+            _ = plan.opened(task.position, splitting: nil)
             // A file that is there but could not be opened (permission denied) is reported with
             // its size and identity, as it would have been listed: one `lstat`, on failures only.
             var job = task.job
@@ -197,20 +197,17 @@ public final class ReaderStage: @unchecked Sendable {
             outbox.note(.ended(position: task.position, job: job, problem: error))
             return 0
         }
-        let job = reader.job
         guard reader.readsInPlace || (reader.size > plan.rangeBytes && !reader.readsToEnd) else {
-            plan.opened(task.position, splitting: nil, problem: Self.interrupted)
+            _ = plan.opened(task.position, splitting: nil)
             return readWhole(reader, listedSize: task.job.size, at: task.position, into: &buffer, batches: batches,
                              events: outbox.note, started: started, isCancelled: isCancelled)
         }
         // Other readers may compute ranges of it before this one sends anything: the assembler
         // learns its length first (it would take the listed size, 0, otherwise).
-        outbox.note(.measured(position: task.position, size: job.size))
+        outbox.note(.measured(position: task.position, size: reader.size))
         outbox.flush()
-        let file = SharedFile(position: task.position, job: job,
-                              ranges: SharedFile.rangeCount(size: job.size, rangeBytes: plan.rangeBytes), reader: reader)
         clock.record(since: started)
-        let first = plan.opened(task.position, splitting: file, problem: Self.interrupted)!
+        let (file, first) = plan.opened(task.position, splitting: reader)!
         return readRange(first, of: file, into: &buffer, batches: batches, events: outbox.note, send: send,
                          isCancelled: isCancelled)
     }
