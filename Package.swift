@@ -46,7 +46,8 @@ let package = Package(
         .target(
             name: "SIMDKernelsAVX512",
             dependencies: ["CSluice"],
-            swiftSettings: [.define("SLUICE_AVX2"), .unsafeFlags(simdOptimisation + ["-target-cpu", "skylake-avx512"])]
+            swiftSettings: [.define("SLUICE_AVX2"), .define("SLUICE_AVX512"),
+                            .unsafeFlags(simdOptimisation + ["-target-cpu", "skylake-avx512"])]
         ),
         .target(
             name: "Sluice",

@@ -24,7 +24,12 @@ public enum BLAKE3Lanes {
     ) {
         switch lanes {
         case 16:
+            #if SLUICE_AVX512
+            BLAKE3AVX512.hashChunks(base: base, inputOffsets: inputOffsets, counters: counters, outputSlots: outputSlots,
+                                    count: count, chainingValues: chainingValues, key: key, flags: flags)
+            #else
             chunks(SIMD16<UInt32>.self, base, inputOffsets, counters, outputSlots, count, chainingValues, key, flags)
+            #endif
         case 8:
             #if SLUICE_AVX2
             BLAKE3AVX2.hashChunks(base: base, inputOffsets: inputOffsets, counters: counters, outputSlots: outputSlots,
@@ -48,7 +53,13 @@ public enum BLAKE3Lanes {
         chainingValues: UnsafeMutablePointer<UInt32>, key: UnsafePointer<UInt32>, flags: UInt32, lanes: Int
     ) {
         switch lanes {
-        case 16: parents(SIMD16<UInt32>.self, inputSlots, outputSlots, count, chainingValues, key, flags)
+        case 16:
+            #if SLUICE_AVX512
+            BLAKE3AVX512.hashParents(inputSlots: inputSlots, outputSlots: outputSlots, count: count,
+                                     chainingValues: chainingValues, key: key, flags: flags)
+            #else
+            parents(SIMD16<UInt32>.self, inputSlots, outputSlots, count, chainingValues, key, flags)
+            #endif
         case 8:
             #if SLUICE_AVX2
             BLAKE3AVX2.hashParents(inputSlots: inputSlots, outputSlots: outputSlots, count: count,

@@ -1,0 +1,1 @@
+../SIMDKernelsAVX2/BLAKE3Rounds.swift
