@@ -4,8 +4,10 @@ import PackageDescription
 /// The hot SIMD kernels are compiled three times from the same sources (the AVX2 and AVX-512
 /// folders hold symbolic links to `Sources/SIMDKernels`), each for one instruction set; the
 /// library picks one at run time from CPUID. The AVX2 and AVX-512 modules also compile the
-/// 8-lane intrinsics kernel (`SIMDKernelsAVX2/BLAKE3AVX2.swift`, condition SLUICE_AVX2). They are optimised even in debug builds so that
-/// the test suite hashes its corpora quickly.
+/// intrinsics kernels' shared rounds (`SIMDKernelsAVX2/BLAKE3Rounds.swift`) and the 8-lane
+/// kernel (`BLAKE3AVX2.swift`, condition SLUICE_AVX2); the AVX-512 module alone has the 16-lane
+/// one (`SIMDKernelsAVX512/BLAKE3AVX512.swift`, SLUICE_AVX512). They are optimised even in debug
+/// builds so that the test suite hashes its corpora quickly.
 let simdOptimisation: [String] = ["-Ounchecked"]
 
 let package = Package(
