@@ -61,18 +61,17 @@ public struct BLAKE3BatchPlan: Sendable {
                 continue
             }
             let chunks = subtree.chunkCount
-            for chunk in 0..<chunks {
-                let offset = subtree.bufferOffset + chunk * chunkLength
-                let length = min(chunkLength, subtree.length - chunk * chunkLength)
-                let counter = subtree.firstChunk + UInt64(chunk)
-                if length == chunkLength {
-                    fullChunkOffsets.append(offset)
-                    fullChunkCounters.append(counter)
-                    fullChunkSlots.append(Int32(slot + chunk))
-                } else {
-                    shortChunks.append(ShortChunk(bufferOffset: offset, length: length, counter: counter,
-                                                  slot: Int32(slot + chunk)))
-                }
+            // All chunks but possibly the last are full; each table grows once per subtree, not
+            // once per chunk (per-chunk appends were 6% of the CPU on one 1 GiB file).
+            let full = subtree.length / chunkLength
+            let base = subtree.bufferOffset, firstChunk = subtree.firstChunk, firstSlot = slot
+            fullChunkOffsets.append(contentsOf: (0..<full).lazy.map { base + $0 * chunkLength })
+            fullChunkCounters.append(contentsOf: (0..<full).lazy.map { firstChunk + UInt64($0) })
+            fullChunkSlots.append(contentsOf: (0..<full).lazy.map { Int32(firstSlot + $0) })
+            if full < chunks {
+                shortChunks.append(ShortChunk(bufferOffset: base + full * chunkLength,
+                                              length: subtree.length - full * chunkLength,
+                                              counter: firstChunk + UInt64(full), slot: Int32(slot + full)))
             }
             deepest = max(deepest, chunks.trailingZeroBitCount)
             slot += chunks
@@ -85,10 +84,8 @@ public struct BLAKE3BatchPlan: Sendable {
                     let nodes = subtree.chunkCount >> level
                     guard nodes > 0 else { continue }
                     let first = Int(subtreeSlots[index])
-                    for k in 0..<nodes {
-                        parentInputSlots.append(Int32(first + 2 * k))
-                        parentOutputSlots.append(Int32(first + k))
-                    }
+                    parentInputSlots.append(contentsOf: (0..<nodes).lazy.map { Int32(first + 2 * $0) })
+                    parentOutputSlots.append(contentsOf: (0..<nodes).lazy.map { Int32(first + $0) })
                 }
                 parentLevelStarts.append(parentInputSlots.count)
             }
