@@ -25,15 +25,15 @@ public enum BLAKE3Lanes {
         switch lanes {
         case 16:
             #if SLUICE_AVX512
-            BLAKE3AVX512.hashChunks(base: base, inputOffsets: inputOffsets, counters: counters, outputSlots: outputSlots,
-                                    count: count, chainingValues: chainingValues, key: key, flags: flags)
+            BLAKE3VectorKernel<ZMMLanes>.hashChunks(base: base, inputOffsets: inputOffsets, counters: counters,
+                outputSlots: outputSlots, count: count, chainingValues: chainingValues, key: key, flags: flags)
             #else
             chunks(SIMD16<UInt32>.self, base, inputOffsets, counters, outputSlots, count, chainingValues, key, flags)
             #endif
         case 8:
             #if SLUICE_AVX2
-            BLAKE3AVX2.hashChunks(base: base, inputOffsets: inputOffsets, counters: counters, outputSlots: outputSlots,
-                                  count: count, chainingValues: chainingValues, key: key, flags: flags)
+            BLAKE3VectorKernel<YMMLanes>.hashChunks(base: base, inputOffsets: inputOffsets, counters: counters,
+                outputSlots: outputSlots, count: count, chainingValues: chainingValues, key: key, flags: flags)
             #else
             chunks(SIMD8<UInt32>.self, base, inputOffsets, counters, outputSlots, count, chainingValues, key, flags)
             #endif
@@ -55,15 +55,15 @@ public enum BLAKE3Lanes {
         switch lanes {
         case 16:
             #if SLUICE_AVX512
-            BLAKE3AVX512.hashParents(inputSlots: inputSlots, outputSlots: outputSlots, count: count,
-                                     chainingValues: chainingValues, key: key, flags: flags)
+            BLAKE3VectorKernel<ZMMLanes>.hashParents(inputSlots: inputSlots, outputSlots: outputSlots, count: count,
+                chainingValues: chainingValues, key: key, flags: flags)
             #else
             parents(SIMD16<UInt32>.self, inputSlots, outputSlots, count, chainingValues, key, flags)
             #endif
         case 8:
             #if SLUICE_AVX2
-            BLAKE3AVX2.hashParents(inputSlots: inputSlots, outputSlots: outputSlots, count: count,
-                                   chainingValues: chainingValues, key: key, flags: flags)
+            BLAKE3VectorKernel<YMMLanes>.hashParents(inputSlots: inputSlots, outputSlots: outputSlots, count: count,
+                chainingValues: chainingValues, key: key, flags: flags)
             #else
             parents(SIMD8<UInt32>.self, inputSlots, outputSlots, count, chainingValues, key, flags)
             #endif
@@ -221,7 +221,7 @@ func chunks<V: SIMD>(
             }
             var cv: LaneChainingValue<V> = broadcastKey(key)
             // The next group's cache lines are fetched while this one is hashed, one line of each
-            // of its chunks per block (see BLAKE3AVX2.hashChunks: bytes hashed in place come
+            // of its chunks per block (see BLAKE3VectorKernel.hashChunks: bytes hashed in place come
             // from memory, in streams too short for the hardware prefetcher).
             let next = start + active
             let prefetching = min(width, count - next)

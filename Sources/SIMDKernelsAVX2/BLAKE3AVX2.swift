@@ -6,28 +6,6 @@
 #if SLUICE_AVX2
 import _Builtin_intrinsics.intel
 
-/// 8-lane BLAKE3 with AVX2 intrinsics.
-enum BLAKE3AVX2 {
-    /// `BLAKE3Lanes.hashChunks` for 8 lanes.
-    static func hashChunks(
-        base: UnsafeRawPointer, inputOffsets: UnsafePointer<Int>, counters: UnsafePointer<UInt64>,
-        outputSlots: UnsafePointer<Int32>, count: Int, chainingValues: UnsafeMutablePointer<UInt32>,
-        key: UnsafePointer<UInt32>, flags: UInt32
-    ) {
-        BLAKE3VectorKernel<YMMLanes>.hashChunks(base: base, inputOffsets: inputOffsets, counters: counters,
-            outputSlots: outputSlots, count: count, chainingValues: chainingValues, key: key, flags: flags)
-    }
-
-    /// `BLAKE3Lanes.hashParents` for 8 lanes.
-    static func hashParents(
-        inputSlots: UnsafePointer<Int32>, outputSlots: UnsafePointer<Int32>, count: Int,
-        chainingValues: UnsafeMutablePointer<UInt32>, key: UnsafePointer<UInt32>, flags: UInt32
-    ) {
-        BLAKE3VectorKernel<YMMLanes>.hashParents(inputSlots: inputSlots, outputSlots: outputSlots, count: count,
-            chainingValues: chainingValues, key: key, flags: flags)
-    }
-}
-
 /// Eight 32-bit lanes in a ymm register.
 struct YMMLanes: BLAKE3Vector {
     typealias V = __m256i

@@ -1,8 +1,9 @@
 // BLAKE3's chunk and parent compressions on a whole vector register of inputs, written once for
-// every register width: the AVX2 kernel (BLAKE3AVX2.swift, 8 lanes in a ymm register) and the
-// AVX-512 kernel (SIMDKernelsAVX512/BLAKE3AVX512.swift, 16 lanes in a zmm register) each give
-// the few operations that differ (rotation, transposed loads and stores) and share the rounds
-// and the drivers here. Compiled into the AVX2 and AVX-512 modules only (SLUICE_AVX2).
+// every register width: the AVX2 kernel (BLAKE3AVX2.swift, `YMMLanes`, 8 lanes) and the AVX-512
+// kernel (SIMDKernelsAVX512/BLAKE3AVX512.swift, `ZMMLanes`, 16 lanes) each give the few
+// operations that differ (rotation, transposed loads and stores) and share the rounds and the
+// drivers here; `BLAKE3Lanes` calls `BLAKE3VectorKernel<YMMLanes>` or `<ZMMLanes>`.
+// Compiled into the AVX2 and AVX-512 modules only (SLUICE_AVX2).
 //
 // Same steps and names as BLAKE3Lanes.swift (g, compress, transposed message loads): the seven
 // rounds are unrolled with each round's message order (the block permuted r times, as
@@ -128,8 +129,8 @@ enum BLAKE3VectorKernel<V: BLAKE3Vector> {
          V(splat: key[4]), V(splat: key[5]), V(splat: key[6]), V(splat: key[7]))
     }
 
-    /// `BLAKE3Lanes.hashChunks` for `V.width` lanes.
-    @inline(__always)
+    /// `BLAKE3Lanes.hashChunks` for `V.width` lanes (a function of its own, specialised for `V`).
+    @inline(never)
     static func hashChunks(
         base: UnsafeRawPointer, inputOffsets: UnsafePointer<Int>, counters: UnsafePointer<UInt64>,
         outputSlots: UnsafePointer<Int32>, count: Int, chainingValues: UnsafeMutablePointer<UInt32>,
@@ -177,7 +178,7 @@ enum BLAKE3VectorKernel<V: BLAKE3Vector> {
     }
 
     /// `BLAKE3Lanes.hashParents` for `V.width` lanes.
-    @inline(__always)
+    @inline(never)
     static func hashParents(
         inputSlots: UnsafePointer<Int32>, outputSlots: UnsafePointer<Int32>, count: Int,
         chainingValues: UnsafeMutablePointer<UInt32>, key: UnsafePointer<UInt32>, flags: UInt32

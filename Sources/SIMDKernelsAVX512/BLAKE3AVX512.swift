@@ -1,32 +1,10 @@
 // BLAKE3 on 16 inputs at once with AVX-512 intrinsics, for the AVX-512 module only
 // (SLUICE_AVX512 is defined for it in Package.swift). The rounds and drivers are
-// BLAKE3Rounds.swift's; this file gives the 16-lane register. Every rotation is one vprord
+// BLAKE3Rounds.swift's; this file gives the 16-lane register. Every rotation is one vprold
 // (LLVM turns the shift pair into it), and a block of 16 lanes is 16 registers of 64 bytes,
 // transposed in four steps of 16 shuffles.
 #if SLUICE_AVX512
 import _Builtin_intrinsics.intel
-
-/// 16-lane BLAKE3 with AVX-512 intrinsics.
-enum BLAKE3AVX512 {
-    /// `BLAKE3Lanes.hashChunks` for 16 lanes.
-    static func hashChunks(
-        base: UnsafeRawPointer, inputOffsets: UnsafePointer<Int>, counters: UnsafePointer<UInt64>,
-        outputSlots: UnsafePointer<Int32>, count: Int, chainingValues: UnsafeMutablePointer<UInt32>,
-        key: UnsafePointer<UInt32>, flags: UInt32
-    ) {
-        BLAKE3VectorKernel<ZMMLanes>.hashChunks(base: base, inputOffsets: inputOffsets, counters: counters,
-            outputSlots: outputSlots, count: count, chainingValues: chainingValues, key: key, flags: flags)
-    }
-
-    /// `BLAKE3Lanes.hashParents` for 16 lanes.
-    static func hashParents(
-        inputSlots: UnsafePointer<Int32>, outputSlots: UnsafePointer<Int32>, count: Int,
-        chainingValues: UnsafeMutablePointer<UInt32>, key: UnsafePointer<UInt32>, flags: UInt32
-    ) {
-        BLAKE3VectorKernel<ZMMLanes>.hashParents(inputSlots: inputSlots, outputSlots: outputSlots, count: count,
-            chainingValues: chainingValues, key: key, flags: flags)
-    }
-}
 
 /// Sixteen 32-bit lanes in a zmm register.
 struct ZMMLanes: BLAKE3Vector {
