@@ -62,7 +62,8 @@ public struct BLAKE3BatchPlan: Sendable {
             }
             let chunks = subtree.chunkCount
             // All chunks but possibly the last are full; each table grows once per subtree, not
-            // once per chunk (per-chunk appends were 6% of the CPU on one 1 GiB file).
+            // once per chunk (per-chunk appends: 3.7% of the CPU on one 1 GiB file, 2.8% since).
+            // `firstSlot`: the closures escape, so they must not capture the mutable `slot`.
             let full = subtree.length / chunkLength
             let base = subtree.bufferOffset, firstChunk = subtree.firstChunk, firstSlot = slot
             fullChunkOffsets.append(contentsOf: (0..<full).lazy.map { base + $0 * chunkLength })
@@ -71,7 +72,7 @@ public struct BLAKE3BatchPlan: Sendable {
             if full < chunks {
                 shortChunks.append(ShortChunk(bufferOffset: base + full * chunkLength,
                                               length: subtree.length - full * chunkLength,
-                                              counter: firstChunk + UInt64(full), slot: Int32(slot + full)))
+                                              counter: firstChunk + UInt64(full), slot: Int32(firstSlot + full)))
             }
             deepest = max(deepest, chunks.trailingZeroBitCount)
             slot += chunks
