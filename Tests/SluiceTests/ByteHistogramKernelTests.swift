@@ -91,6 +91,31 @@ final class ByteHistogramKernelTests: XCTestCase {
         }
     }
 
+    /// The counting loop on its own, at every length around its 16-byte steps and its tail,
+    /// on random bytes, a repeating byte (all increments on one counter of each table) and two
+    /// alternating ones, against a byte-at-a-time count.
+    func testCountBytesMatchesANaiveCountAtEveryLengthAroundItsSteps() {
+        let random = randomBytes(4096 + 64)
+        let patterns: [(String, [UInt8])] = [
+            ("random", random),
+            ("repeated", [UInt8](repeating: 0xA5, count: random.count)),
+            ("alternating", (0..<random.count).map { $0 % 2 == 0 ? 0 : 255 }),
+        ]
+        var checked = 0
+        for (name, bytes) in patterns {
+            for length in Array(0...49) + [4095, 4096, 4097, 4096 + 63] {
+                let piece = bytes[..<length]
+                var counts = [UInt32](repeating: 0xDEAD, count: 256)
+                piece.withUnsafeBytes { raw in
+                    counts.withUnsafeMutableBufferPointer { BytePiecePartial.countBytes(raw, into: $0.baseAddress!) }
+                }
+                XCTAssertEqual(counts.map(UInt64.init), naiveCounts(piece), "\(name), \(length) bytes")
+                checked += 1
+            }
+        }
+        XCTAssertEqual(checked, 3 * 54)
+    }
+
     func testFiguresEqualNumpys() throws {
         let python = try Subprocess.numpyPython()
         let (scratch, files) = try corpus()
