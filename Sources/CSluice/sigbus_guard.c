@@ -150,3 +150,9 @@ void sluice_unguard_mapping(int handle) {
 uint64_t sluice_patched_pages(void) {
     return atomic_load(&patched_pages);
 }
+
+void sluice_touch_pages(const void *start, size_t length, size_t stride) {
+    // Volatile loads: the compiler must keep every one, though their values are unused.
+    const volatile uint8_t *bytes = (const volatile uint8_t *)start;
+    for (size_t offset = 0; offset < length; offset += stride) (void)bytes[offset];
+}

@@ -40,6 +40,32 @@ final class InPlaceHashingTests: XCTestCase {
         XCTAssertThrowsError(try reader.finish())
     }
 
+    /// A loan made after the file shrank: mapping its pages in (one read per page, from the
+    /// lending thread) meets the SIGBUS itself, so the loan fails as "shrank while being read"
+    /// and no kernel ever sees those bytes. A loan still inside the new end is lent as before.
+    func testALoanPastTheNewEndFailsWhenItsPagesAreMappedIn() throws {
+        let scratch = try ScratchDirectory()
+        let size = 4 << 20
+        let bytes = randomBytes(size)
+        let path = try scratch.write(scratch.path("shrunk"), bytes)
+        let reader = try FileReader(job: job(path), inPlace: true)
+        XCTAssertTrue(reader.readsInPlace)
+        XCTAssertEqual(truncate(path.description, 1 << 20), 0)
+
+        let inside = try reader.lend(0 ..< 1 << 20)
+        XCTAssertEqual(Array(UnsafeRawBufferPointer(start: inside, count: 1 << 20)), Array(bytes[0 ..< 1 << 20]))
+        XCTAssertFalse(reader.shrankWhileLent, "nothing past the new end was read yet")
+
+        let patchedBefore = sluice_patched_pages()
+        XCTAssertThrowsError(try reader.lend(2 << 20 ..< 3 << 20)) { error in
+            XCTAssertEqual((error as? FileProblem)?.kind, .changed)
+            XCTAssertEqual((error as? FileProblem)?.message, "file shrank while being read")
+        }
+        XCTAssertGreaterThan(sluice_patched_pages(), patchedBefore, "the pages were touched and met a real SIGBUS")
+        reader.giveBack(0 ..< 1 << 20)
+        XCTAssertThrowsError(try reader.finish())
+    }
+
     /// A SIGBUS outside every registered mapping is not swallowed: the guard only patches pages
     /// of mappings read in place. Checked in a forked child (with the handler installed by a
     /// registration), which must die of SIGBUS when it reads a vanished page of a plain mapping.

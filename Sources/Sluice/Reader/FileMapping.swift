@@ -78,19 +78,28 @@ final class FileMapping: @unchecked Sendable {
     /// The bytes at `offset`, to be read in place; `offset + count <= length`.
     func bytes(at offset: Int) -> UnsafeRawPointer { base + offset }
 
-    /// Maps the pages of `range` into the page tables now, in one call, rather than a page
-    /// fault per 64 KiB as the kernels read (`MADV_POPULATE_READ`, Linux 5.14). Returns false
-    /// when the range is no longer all inside the file (it shrank); true otherwise, also when
-    /// the kernel does not know the advice (the reads then fault the pages in).
+    /// Maps the pages of `range` into the page tables now, from the calling (reader) thread, so
+    /// that the kernels that hash them later take no page faults. Returns false when the range
+    /// is no longer all inside the file (it shrank: a read met SIGBUS and saw a zero page).
+    ///
+    /// It reads one byte per 64 KiB (`sluice_touch_pages`): each read faults, and the kernel's
+    /// fault-around (`fault_around_bytes`, 64 KiB by default) maps the 16 pages of that window
+    /// in one go, the page-fault path b3sum takes. A page fault-around leaves out (one still
+    /// being read from disk, or a kernel with a smaller window) is faulted in by the kernel that
+    /// reads it, under the same SIGBUS guard. Measured on 2 × 1 GiB (eighth session, 9
+    /// alternated runs, system CPU s): `MADV_POPULATE_READ`, used before, 0.31–0.33 (after
+    /// faulting it walks the page tables again page by page, `follow_page_pte`: 8% of the CPU);
+    /// one read a page 0.23 (the reads themselves 2.2% of the CPU: a TLB miss each); one read
+    /// per 64 KiB 0.21; b3sum 0.22 ([performance.md](../../../docs/performance.md)).
     func populate(_ range: Range<Int>) -> Bool {
         let start = range.lowerBound / pageSize * pageSize
         guard range.upperBound > start else { return true }
-        let done = madvise(UnsafeMutableRawPointer(mutating: base + start), range.upperBound - start, Self.populateRead)
-        return done == 0 || errno != EFAULT
+        sluice_touch_pages(base + start, range.upperBound - start, max(pageSize, Self.faultAroundBytes))
+        return !faulted
     }
 
-    /// `MADV_POPULATE_READ` (Glibc's headers may predate it).
-    private static let populateRead: Int32 = 22
+    /// The span one page fault maps in on Linux by default (`fault_around_bytes`).
+    private static let faultAroundBytes = 64 << 10
 
     /// Copies `destination.count` bytes starting at `offset` into `destination`, then releases
     /// the whole pages of that range from the page tables. Safe to call from several threads
