@@ -80,8 +80,8 @@ public final class BufferPool: @unchecked Sendable {
     public func endLoan() {
         lending.lock()
         lent -= 1
-        lending.signal()
         lending.unlock()
+        lending.signal()
     }
 
     /// Returns a buffer for reuse (or frees it if it is of a kind no longer wanted). A batch
@@ -99,8 +99,9 @@ public final class BufferPool: @unchecked Sendable {
         } else {
             created -= 1
         }
-        condition.signal()
         condition.unlock()
+        // After the unlock, so that the woken reader does not wait on the mutex at once.
+        condition.signal()
     }
 
     /// Lets `extra` more buffers exist (a lane that joined keeps them in flight).
