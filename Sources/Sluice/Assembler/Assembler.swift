@@ -24,12 +24,12 @@ public final class Assembler<Kernel: ComputeKernel> {
     /// Lengths the readers measured (a listed size that was not the length), until the file is in flight.
     private var measured: [Int: UInt64] = [:]
     private let emit: ([FileResult]) -> Void
-    /// Results of the current `accept`, handed on together.
+    /// Results finished since the last `handOn()`, handed on together.
     private var finished: [FileResult] = []
     /// Assembler-stage totals.
     public let clock = StageClock(name: "assemble", threads: 1)
 
-    /// - Parameter emit: receives the files' results, in completion order, a group per `accept`.
+    /// - Parameter emit: receives the files' results, in completion order, a group per `handOn()`.
     public init(stream: CatalogStream, kernel: Kernel, emit: @escaping ([FileResult]) -> Void) {
         self.stream = stream
         self.kernel = kernel
@@ -46,7 +46,7 @@ public final class Assembler<Kernel: ComputeKernel> {
         inFlight[position] = InFlight(accumulator: kernel.makeAccumulator(), size: size)
     }
 
-    /// Adds a computed batch's partials.
+    /// Adds a computed batch's partials. The files it completes go out with the next `handOn()`.
     public func accept(_ batch: ComputedBatch) {
         let started = StageClock.now()
         // A lane's thread normally did this; a batch that skipped it loses no file.
@@ -64,19 +64,19 @@ public final class Assembler<Kernel: ComputeKernel> {
                 finishIfComplete(position)
             }
         }
-        handOn()
         clock.record(since: started, items: 1)
     }
 
-    /// Takes note of files' ends (or failures) as the readers saw them.
+    /// Takes note of files' ends (or failures) as the readers saw them. The files they complete
+    /// go out with the next `handOn()`.
     public func accept(_ events: [FileEvent]) {
         let started = StageClock.now()
         for event in events { accept(event) }
-        handOn()
         clock.record(since: started)
     }
 
-    private func handOn() {
+    /// Passes the results finished since the last call on, as one group (none if there are none).
+    public func handOn() {
         guard !finished.isEmpty else { return }
         emit(finished)
         finished.removeAll(keepingCapacity: true)
