@@ -36,9 +36,11 @@ public final class ReaderStage: @unchecked Sendable {
     /// machine's noise (0.86–1.09 CPU-s each); the gain is on huge files (docs/performance.md).
     nonisolated(unsafe) public static var inPlaceThreshold = UInt64(inPlaceRangeBytes)
     /// The largest range of a file lent as one batch (a multiple of `Piece.maxBytes`),
-    /// unless `--batch-size` is given. Each loan costs a `madvise` to map the pages in and one to
+    /// unless `--batch-size` is given. Each loan costs mapping its pages in and a `madvise` to
     /// drop them (a TLB flush on every core); larger ranges mean fewer. Measured on the 2-core AMD
-    /// EPYC (huge, hot cache, CPU seconds, min/median of 8 interleaved runs): 1 MiB 1.07/1.13,
+    /// EPYC when pages came in by `MADV_POPULATE_READ` (before the eighth session; now one read
+    /// per 64 KiB, `FileMapping.populate`), huge, hot cache, CPU seconds, min/median of 8
+    /// interleaved runs: 1 MiB 1.07/1.13,
     /// 4 MiB 0.96/1.05, 8 MiB 0.94/1.10, 16 MiB 0.90/1.03, against `pread` 0.92/1.06 and b3sum
     /// 0.89/0.99 — the machine's noise is as large as the differences past 4 MiB.
     public static let inPlaceRangeBytes = 4 << 20
