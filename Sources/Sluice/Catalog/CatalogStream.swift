@@ -11,7 +11,7 @@ import Foundation
 /// 0..<count, which is what puts results back in given order.
 public final class CatalogStream: @unchecked Sendable {
     private let condition = NSCondition()
-    private var jobs: [FileJob] = []
+    private var jobs = JobList()
     private var problems: [FileProblem] = []
     private var problemsTaken = 0
     private var closed = false
@@ -35,7 +35,7 @@ public final class CatalogStream: @unchecked Sendable {
         keep = nil
         // Their indices stay the given positions (a permutation of 0..<n), so `--ordered` still
         // restores the given order after a size- or path-ordered run.
-        jobs = catalog.jobs
+        jobs = JobList(catalog.jobs)
         problems = catalog.problems
         bytes = catalog.totalBytes
         closed = true
@@ -48,7 +48,7 @@ public final class CatalogStream: @unchecked Sendable {
     public var jobsSoFar: [FileJob] {
         condition.lock()
         defer { condition.unlock() }
-        return jobs
+        return jobs.all
     }
 
     /// Adds what the walk found next (in given order).
