@@ -501,15 +501,6 @@ private final class Peak: @unchecked Sendable {
     func increment() -> Int { lock.withLock { count += 1; return count } }
 }
 
-/// A value behind a lock.
-private final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-    init(_ value: Value) { stored = value }
-    var value: Value { lock.withLock { stored } }
-    func update(_ body: (inout Value) -> Void) { lock.withLock { body(&stored) } }
-}
-
 /// Descriptors of this process open on something under `root` (readlink of /proc/self/fd).
 private func openDescriptors(under root: RawPath) -> Int {
     guard let directory = opendir("/proc/self/fd") else { return -1 }

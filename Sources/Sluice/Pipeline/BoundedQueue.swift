@@ -57,11 +57,10 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
             while items.count - head < count && !closed {
                 if !condition.wait(until: deadline) { break }
             }
-            // Nothing yet: wait for the first item like `pop()`, the gathering again once it came.
-            while items.count == head && !closed {
-                _ = condition.wait(until: Date(timeIntervalSinceNow: latency))
-            }
             wakeAt = 1
+            // Nothing came within `latency`: wait for the first item like `pop()`, woken by its
+            // push, so an idle pipeline (a slow disk, a pipe) costs no wake-ups.
+            while items.count == head && !closed { condition.wait() }
         }
         return takeAndUnlock()
     }
