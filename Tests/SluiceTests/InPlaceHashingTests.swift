@@ -11,15 +11,22 @@ final class InPlaceHashingTests: XCTestCase {
         try XCTUnwrap(Catalog.build([path]).jobs.first, "\(path) not listed")
     }
 
+    /// A file of `bytes` in `scratch` and a reader that maps it to lend its bytes in place.
+    private func inPlaceReader(of bytes: [UInt8], named name: String, in scratch: ScratchDirectory,
+                               file: StaticString = #filePath, line: UInt = #line) throws -> (RawPath, FileReader) {
+        let path = try scratch.write(scratch.path(name), bytes)
+        let reader = try FileReader(job: job(path), inPlace: true)
+        XCTAssertTrue(reader.readsInPlace, file: file, line: line)
+        return (path, reader)
+    }
+
     /// Lent bytes of a file truncated after the loan: reading them raises SIGBUS, which maps a
     /// zero page in and flags the mapping; the read goes on and sees zeros past the new end.
     func testReadingLentBytesOfATruncatedFileSeesZerosAndFlagsTheMapping() throws {
         let scratch = try ScratchDirectory()
         let size = 4 << 20
         let bytes = randomBytes(size)
-        let path = try scratch.write(scratch.path("lent"), bytes)
-        let reader = try FileReader(job: job(path), inPlace: true)
-        XCTAssertTrue(reader.readsInPlace)
+        let (path, reader) = try inPlaceReader(of: bytes, named: "lent", in: scratch)
         let lent = try reader.lend(0 ..< UInt64(size))
         XCTAssertFalse(reader.shrankWhileLent)
         XCTAssertEqual(Array(UnsafeRawBufferPointer(start: lent, count: size)), bytes, "the loan is the file's bytes")
@@ -40,16 +47,13 @@ final class InPlaceHashingTests: XCTestCase {
         XCTAssertThrowsError(try reader.finish())
     }
 
-    /// A loan made after the file shrank: mapping its pages in (one read per page, from the
+    /// A loan made after the file shrank: mapping its pages in (one read per 64 KiB, from the
     /// lending thread) meets the SIGBUS itself, so the loan fails as "shrank while being read"
     /// and no kernel ever sees those bytes. A loan still inside the new end is lent as before.
     func testALoanPastTheNewEndFailsWhenItsPagesAreMappedIn() throws {
         let scratch = try ScratchDirectory()
-        let size = 4 << 20
-        let bytes = randomBytes(size)
-        let path = try scratch.write(scratch.path("shrunk"), bytes)
-        let reader = try FileReader(job: job(path), inPlace: true)
-        XCTAssertTrue(reader.readsInPlace)
+        let bytes = randomBytes(4 << 20)
+        let (path, reader) = try inPlaceReader(of: bytes, named: "shrunk", in: scratch)
         XCTAssertEqual(truncate(path.description, 1 << 20), 0)
 
         let inside = try reader.lend(0 ..< 1 << 20)

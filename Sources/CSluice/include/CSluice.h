@@ -43,8 +43,9 @@ int sluice_mapping_faulted(int handle);
 void sluice_unguard_mapping(int handle);
 
 /// Reads one byte every `stride` bytes of `[start, start + length)`, from `start`, so that the
-/// kernel maps those pages (and, with fault-around, their neighbours) now. In a registered mapping a page the file no longer has reads as zeros
-/// and flags the registration, as any other read there does.
+/// kernel maps those pages (and, with fault-around, their neighbours) now. In a registered
+/// mapping a page the file no longer has reads as zeros and flags the registration, as any other
+/// read there does.
 void sluice_touch_pages(const void *start, size_t length, size_t stride);
 
 /// Zero pages mapped over vanished pages of registered mappings since the process started.

@@ -65,6 +65,22 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
         return takeAndUnlock()
     }
 
+    /// For the one consumer of a queue that may let items wait a little: hands `body` every
+    /// item until the queue is closed and drained, waking as `pop(gathering:latency:)` does and
+    /// taking what is queued then without waiting; `caughtUp` runs whenever the queue is empty,
+    /// before the next wait (and once at the end).
+    public func consume(gathering count: Int, latency: Double, caughtUp: () -> Void, _ body: (Element) -> Void) {
+        var next = pop(gathering: count, latency: latency)
+        while let item = next {
+            body(item)
+            next = tryPop()
+            if next == nil {
+                caughtUp()
+                next = pop(gathering: count, latency: latency)
+            }
+        }
+    }
+
     /// Removes the oldest item, waiting while the queue is empty; nil once closed and drained.
     public func pop() -> Element? {
         condition.lock()

@@ -237,16 +237,11 @@ public final class Pipeline {
         // It wakes once per few inputs, not once per input (`assemblerGathering`), takes what is
         // queued then, and hands the results of all of it on as one group.
         threads.append(StageThread(name: "sluice-assemble", cpu: assembler.clock) {
-            var next = assemblerInput.pop(gathering: Self.assemblerGathering, latency: Self.assemblerLatency)
-            while let input = next {
+            assemblerInput.consume(gathering: Self.assemblerGathering, latency: Self.assemblerLatency,
+                                   caughtUp: { assembler.handOn() }) { input in
                 switch input {
                 case .batch(let batch): assembler.accept(batch)
                 case .events(let events): assembler.accept(events)
-                }
-                next = assemblerInput.tryPop()
-                if next == nil {
-                    assembler.handOn()
-                    next = assemblerInput.pop(gathering: Self.assemblerGathering, latency: Self.assemblerLatency)
                 }
             }
             resultsDone.finished()
@@ -270,8 +265,15 @@ public final class Pipeline {
         // The writer lets results gather (a quarter of the queue, at most 16 groups, or 2 ms):
         // one wake-up for several groups (`BoundedQueue.pop(gathering:latency:)`).
         let gathering = max(1, min(16, results.capacity / 4))
-        var next = results.pop(gathering: gathering, latency: Self.resultsLatency)
-        while let group = next {
+        results.consume(gathering: gathering, latency: Self.resultsLatency, caughtUp: {
+            // Nothing more is ready: the sink may write out what it holds before the wait.
+            do {
+                try sink.caughtUp()
+            } catch {
+                failure.set(error)
+                cancellation.cancel()
+            }
+        }) { group in
             let writeStarted = StageClock.now()
             for result in group {
                 count(result, in: &summary)
@@ -287,17 +289,6 @@ public final class Pipeline {
                 progress.advance(files: 1, bytes: result.succeeded ? result.size : 0)
             }
             writeClock.record(since: writeStarted, items: group.count)
-            next = results.tryPop()
-            if next == nil {
-                // Nothing more is ready: the sink may write out what it holds before the wait.
-                do {
-                    try sink.caughtUp()
-                } catch {
-                    failure.set(error)
-                    cancellation.cancel()
-                }
-                next = results.pop(gathering: gathering, latency: Self.resultsLatency)
-            }
         }
         for thread in threads { thread.join() }
         progress.finish()

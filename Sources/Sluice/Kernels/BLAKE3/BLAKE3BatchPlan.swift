@@ -39,8 +39,8 @@ public struct BLAKE3BatchPlan: Sendable {
 
     /// Rebuilds the tables for `subtrees`, reusing their storage.
     ///
-    /// Each table is sized first and then written through a pointer, one pass over the
-    /// subtrees per table. A lent 16 MiB range is 256 subtrees of 64 chunks: 16 384 entries in
+    /// The tables are sized first and then written through pointers: one pass over the
+    /// subtrees for the chunk tables, one per level for the parents. A lent 16 MiB range is 256 subtrees of 64 chunks: 16 384 entries in
     /// each chunk table and 16 128 parents. Appending them through lazy `map`s took 4% of the CPU
     /// on 2 × 1 GiB (`perf`, eighth session); written this way they take well under 1%.
     public mutating func rebuild(for subtrees: [Piece]) {
@@ -68,76 +68,64 @@ public struct BLAKE3BatchPlan: Sendable {
             slot += chunks
         }
         slotCount = slot
-        let firstSlots = subtreeSlots
-
-        Self.refill(&fullChunkOffsets, count: fullChunks) { offsets in
-            var next = 0
-            for subtree in subtrees where !subtree.isRootChunk {
-                for chunk in 0 ..< subtree.length / chunkLength { offsets[next + chunk] = subtree.bufferOffset + chunk * chunkLength }
-                next += subtree.length / chunkLength
-            }
-        }
-        Self.refill(&fullChunkCounters, count: fullChunks) { counters in
-            var next = 0
-            for subtree in subtrees where !subtree.isRootChunk {
-                for chunk in 0 ..< subtree.length / chunkLength { counters[next + chunk] = subtree.firstChunk + UInt64(chunk) }
-                next += subtree.length / chunkLength
-            }
-        }
-        Self.refill(&fullChunkSlots, count: fullChunks) { slots in
-            var next = 0
-            for (index, subtree) in subtrees.enumerated() where !subtree.isRootChunk {
-                let first = Int(firstSlots[index])
-                for chunk in 0 ..< subtree.length / chunkLength { slots[next + chunk] = Int32(first + chunk) }
-                next += subtree.length / chunkLength
-            }
-        }
-
-        // Parents level by level, so that a level's inputs are complete before it runs.
+        var parents = 0
         parentLevelStarts.removeAll(keepingCapacity: true)
         parentLevelStarts.append(0)
-        var parents = 0
         if deepest > 0 {
             for level in 1 ... deepest {
                 for subtree in subtrees where !subtree.isRootChunk { parents += subtree.chunkCount >> level }
                 parentLevelStarts.append(parents)
             }
         }
-        Self.refill(&parentInputSlots, count: parents) { inputs in
-            Self.forEachParent(of: subtrees, firstSlots: firstSlots, deepest: deepest) { inputs[$0] = Int32($1 + 2 * $2) }
-        }
-        Self.refill(&parentOutputSlots, count: parents) { outputs in
-            Self.forEachParent(of: subtrees, firstSlots: firstSlots, deepest: deepest) { outputs[$0] = Int32($1 + $2) }
-        }
-    }
+        Self.resize(&fullChunkOffsets, to: fullChunks)
+        Self.resize(&fullChunkCounters, to: fullChunks)
+        Self.resize(&fullChunkSlots, to: fullChunks)
+        Self.resize(&parentInputSlots, to: parents)
+        Self.resize(&parentOutputSlots, to: parents)
 
-    /// Calls `body(entry, firstSlot, node)` for every parent in table order: level by level,
-    /// subtree by subtree, node by node.
-    private static func forEachParent(
-        of subtrees: [Piece], firstSlots: [Int32], deepest: Int, _ body: (Int, Int, Int) -> Void
-    ) {
+        let firstSlots = subtreeSlots
+        fullChunkOffsets.withUnsafeMutableBufferPointer { offsets in
+            fullChunkCounters.withUnsafeMutableBufferPointer { counters in
+                fullChunkSlots.withUnsafeMutableBufferPointer { slots in
+                    var entry = 0
+                    for (index, subtree) in subtrees.enumerated() where !subtree.isRootChunk {
+                        let first = Int(firstSlots[index])
+                        for chunk in 0 ..< subtree.length / chunkLength {
+                            offsets[entry] = subtree.bufferOffset + chunk * chunkLength
+                            counters[entry] = subtree.firstChunk + UInt64(chunk)
+                            slots[entry] = Int32(first + chunk)
+                            entry += 1
+                        }
+                    }
+                }
+            }
+        }
+        // Parents level by level, so that a level's inputs are complete before it runs.
         guard deepest > 0 else { return }
-        var entry = 0
-        for level in 1 ... deepest {
-            for (index, subtree) in subtrees.enumerated() where !subtree.isRootChunk {
-                let first = Int(firstSlots[index])
-                for node in 0 ..< subtree.chunkCount >> level { body(entry + node, first, node) }
-                entry += subtree.chunkCount >> level
+        parentInputSlots.withUnsafeMutableBufferPointer { inputs in
+            parentOutputSlots.withUnsafeMutableBufferPointer { outputs in
+                var entry = 0
+                for level in 1 ... deepest {
+                    for (index, subtree) in subtrees.enumerated() where !subtree.isRootChunk {
+                        let first = Int(firstSlots[index])
+                        for node in 0 ..< subtree.chunkCount >> level {
+                            inputs[entry] = Int32(first + 2 * node)
+                            outputs[entry] = Int32(first + node)
+                            entry += 1
+                        }
+                    }
+                }
             }
         }
     }
 
-    /// Makes `table` `count` entries long (keeping its storage) and lets `write` set every entry.
-    private static func refill<Entry: FixedWidthInteger>(
-        _ table: inout [Entry], count: Int, _ write: (UnsafeMutablePointer<Entry>) -> Void
-    ) {
+    /// Makes `table` `count` entries long, keeping its storage; the caller writes every entry.
+    private static func resize<Entry: FixedWidthInteger>(_ table: inout [Entry], to count: Int) {
         if table.count > count {
             table.removeLast(table.count - count)
         } else if table.count < count {
             table.append(contentsOf: repeatElement(0, count: count - table.count))
         }
-        guard count > 0 else { return }
-        table.withUnsafeMutableBufferPointer { write($0.baseAddress!) }
     }
 }
 
