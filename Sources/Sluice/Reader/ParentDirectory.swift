@@ -12,8 +12,14 @@ import Darwin
 /// (2-core VM): open, `fstat`, `pread`, `fstat`, `close` took 8.6–9.0 µs a file by the whole
 /// path (7 components), 7.7–8.2 µs relative to the folder.
 ///
+/// The folder is opened only at the second file in a row that it holds: the first is opened by
+/// its whole path. A list whose consecutive files are in different folders (bench's tiny list
+/// names `d00/…`, `d01/…`, … in turn) would otherwise pay an `O_PATH` open and a `close` for
+/// every file, two system calls on top of the whole-path open they replace (eighth session:
+/// 7 calls a file against b3sum's 4 on tiny; docs/performance.md).
+///
 /// A file is then opened in the folder that its path named when the reader came to the folder's
-/// first file, as if the whole path had been resolved then; a folder renamed or replaced between
+/// second file, as if the whole path had been resolved then; a folder renamed or replaced between
 /// two of its files is not seen again (the identity checks against the listing still apply).
 /// Used by one thread; holds at most one descriptor.
 final class ParentDirectory {
@@ -27,18 +33,25 @@ final class ParentDirectory {
     /// The value is the same on x86-64 and AArch64.
     private static let openPathOnly: Int32 = 0o10000000
 
-    /// Opens `file` with `flags`: by its name relative to its folder's descriptor (opened now
-    /// when the previous file was in another folder), or by its whole path when it has no folder
-    /// part or the folder cannot be opened (the whole path's open then reports what is wrong).
+    /// Opens `file` with `flags`: by its name relative to its folder's descriptor when the
+    /// previous file was in that folder too (the descriptor is opened then, at the second file
+    /// in a row), else by its whole path; also by its whole path when it has no folder part or
+    /// the folder cannot be opened (the whole path's open then reports what is wrong).
     func open(_ file: RawPath, flags: Int32) throws(SystemCallError) -> Int32 {
         let bytes = file.bytes
         guard let slash = bytes.lastIndex(of: 0x2F), slash + 1 < bytes.count else {
+            forget()
             return try SystemCall.open(file, flags: flags)
         }
         let folder = slash == 0 ? bytes[0 ... 0] : bytes[0 ..< slash]
-        if fd < 0 || !folder.elementsEqual(path) {
+        if !folder.elementsEqual(path) {
+            // A folder met for the first time in a row: by the whole path, remembering the folder.
             close()
-            path = Array(folder)
+            path.removeAll(keepingCapacity: true)
+            path += folder
+            return try SystemCall.open(file, flags: flags)
+        }
+        if fd < 0 {
             fd = (try? SystemCall.open(RawPath(bytes: path), flags: O_DIRECTORY | O_CLOEXEC | Self.openPathOnly)) ?? -1
         }
         guard fd >= 0 else { return try SystemCall.open(file, flags: flags) }
@@ -51,6 +64,13 @@ final class ParentDirectory {
                 Result { () throws(SystemCallError) in try SystemCall.open(name.baseAddress!, relativeTo: folderFD, flags: flags) }
             }
         }.get()
+    }
+
+    /// Closes the folder's descriptor and forgets the folder: the next file is opened by its
+    /// whole path whatever its folder.
+    private func forget() {
+        close()
+        path.removeAll(keepingCapacity: true)
     }
 
     /// Closes the folder's descriptor, if one is open.
