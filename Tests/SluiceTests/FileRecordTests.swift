@@ -30,4 +30,44 @@ final class FileRecordTests: XCTestCase {
         }
         XCTAssertEqual(checked, 54)
     }
+
+    /// Integers are written digit by digit, without a String each: the same text as `String`,
+    /// at every length and at both ends of each type.
+    func testIntegersAreWrittenAsStringWritesThem() {
+        var unsigned: [UInt64] = [0, 1, 9, 10, 11, 99, 100, 255, 65_535, UInt64(UInt32.max), UInt64.max, UInt64.max - 1]
+        var power: UInt64 = 1
+        for _ in 0 ..< 19 {
+            power *= 10
+            unsigned += [power - 1, power, power + 1]
+        }
+        for value in unsigned {
+            var line: [UInt8] = [UInt8(ascii: "x")]
+            JSONValue.unsigned(value).append(to: &line)
+            XCTAssertEqual(String(decoding: line, as: UTF8.self), "x" + String(value))
+        }
+        let signed: [Int64] = [0, -1, 1, -9, -10, Int64.min, Int64.min + 1, Int64.max, -1_000_000_007] + unsigned.map { Int64(truncatingIfNeeded: $0) }
+        for value in signed {
+            var line: [UInt8] = []
+            JSONValue.integer(value).append(to: &line)
+            XCTAssertEqual(String(decoding: line, as: UTF8.self), String(value))
+        }
+        var line: [UInt8] = []
+        JSONValue.unsignedArray(unsigned).append(to: &line)
+        XCTAssertEqual(String(decoding: line, as: UTF8.self), "[" + unsigned.map { String($0) }.joined(separator: ",") + "]")
+        var empty: [UInt8] = []
+        JSONValue.unsignedArray([]).append(to: &empty)
+        XCTAssertEqual(String(decoding: empty, as: UTF8.self), "[]")
+    }
+
+    /// Members given out of key order are written sorted, on the file's line and in an object.
+    func testMembersOutOfOrderAreWrittenSorted() throws {
+        var record = FileRecord(path: RawPath("p"), size: 3, kernel: "k", device: "d", status: "ok", error: nil, members: [])
+        record.members = [JSONMember("zeta", .integer(-2)), JSONMember("alpha", .unsigned(7)), JSONMember("mid", .null)]
+        var expected = try FileRecord.encoder.encode(record)
+        expected.append(UInt8(ascii: "\n"))
+        XCTAssertEqual(String(decoding: record.jsonLine(), as: UTF8.self), String(decoding: expected, as: UTF8.self))
+        var object: [UInt8] = []
+        JSONMember.appendObject(record.members, to: &object)
+        XCTAssertEqual(String(decoding: object, as: UTF8.self), #"{"alpha":7,"mid":null,"zeta":-2}"#)
+    }
 }

@@ -109,28 +109,31 @@ public struct FileRecord: Codable, Sendable, Equatable {
         var line: [UInt8] = []
         line.reserveCapacity(160 + path.utf8.count + (error?.utf8.count ?? 0) + members.count * 24)
         // The record's own fields in key order, the kernel's `members` (sorted by the
-        // initializers) merged in as they come, so that `appendObject` finds the whole list in
-        // order and sorts nothing.
-        var merged: [JSONMember] = []
-        merged.reserveCapacity(8 + members.count)
+        // initializers) merged in as they come, written straight into the line: no array of
+        // members is built for it.
+        let members = JSONMember.sortedByKey(members)
+        var object = JSONObjectWriter(opening: &line)
         var nextMember = 0
-        func add(_ key: String, _ value: JSONValue) {
+        func field(_ key: String, _ append: (inout [UInt8]) -> Void) {
             while nextMember < members.count && members[nextMember].key < key {
-                merged.append(members[nextMember])
+                object.append(members[nextMember], to: &line)
                 nextMember += 1
             }
-            merged.append(JSONMember(key, value))
+            object.key(key, in: &line, appendingValue: append)
         }
-        add("device", .string(device))
-        if let error { add("error", .string(error)) }
-        add("kernel", .string(kernel))
-        add("path", .string(path))
-        if let pathBase64 { add("path_base64", .string(pathBase64)) }
-        add("schema", .integer(Int64(schema)))
-        if let size { add("size", .unsigned(size)) }
-        add("status", .string(status))
-        merged += members[nextMember...]
-        JSONMember.appendObject(merged, to: &line)
+        field("device") { Self.appendQuoted(device, to: &$0) }
+        if let error { field("error") { Self.appendQuoted(error, to: &$0) } }
+        field("kernel") { Self.appendQuoted(kernel, to: &$0) }
+        field("path") { Self.appendQuoted(path, to: &$0) }
+        if let pathBase64 { field("path_base64") { Self.appendQuoted(pathBase64, to: &$0) } }
+        field("schema") { JSONValue.appendDecimal(Int64(schema), to: &$0) }
+        if let size { field("size") { JSONValue.appendDecimal(size, to: &$0) } }
+        field("status") { Self.appendQuoted(status, to: &$0) }
+        while nextMember < members.count {
+            object.append(members[nextMember], to: &line)
+            nextMember += 1
+        }
+        object.close(&line)
         line.append(UInt8(ascii: "\n"))
         return line
     }
