@@ -75,7 +75,7 @@ struct Audit: ParsableCommand {
         let start = try deviceOptions.startLanes(workers: nil, kernel: kernel)
         var configuration = RunConfiguration()
         configuration.kernel = kernel
-        configuration.readers = Run.defaultReaders(cores: ProcessInfo.processInfo.activeProcessorCount, withOpenCL: start.hasOpenCL)
+        configuration.readers = Run.defaultReaders(cores: HostCores.active, withOpenCL: start.hasOpenCL)
         let sink = AuditSink()
         _ = try Pipeline(catalog: catalog, lanes: try start.lanes().lanes, configuration: configuration, sink: sink,
                          cancellation: Cancellation(external: { interrupt.isSet })).run()

@@ -56,7 +56,7 @@ struct BenchCorpora: ParsableCommand {
             throw ValidationError("unknown corpus \(name); choose from \(BenchCorpus.names.joined(separator: ", "))")
         }
         let cacheURL = URL(fileURLWithPath: cache ?? Self.defaultCache())
-        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let cores = HostCores.active
         let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var reports: [CorpusReport] = []
         for name in names {

@@ -117,7 +117,7 @@ struct Check: ParsableCommand {
         // Verdicts in list order, as sha256sum prints them, each as soon as it and every file
         // before it are done (the reorder buffer holds results, not data).
         configuration.ordered = true
-        configuration.readers = Run.defaultReaders(cores: ProcessInfo.processInfo.activeProcessorCount,
+        configuration.readers = Run.defaultReaders(cores: HostCores.active,
                                                    withOpenCL: start.hasOpenCL)
         _ = try Pipeline(catalog: catalog, lanes: try start.lanes().lanes, configuration: configuration, sink: sink,
                          cancellation: Cancellation(external: { interrupt.isSet })).run()

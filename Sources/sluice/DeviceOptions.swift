@@ -39,7 +39,7 @@ struct DeviceOptions: ParsableArguments {
             throw ValidationError("--in-flight takes 1 to \(DeviceOptions.maximumInFlight); \(inFlight) is out of range")
         }
         let isa = CPUVectorISA.active(environment: ProcessInfo.processInfo.environment)
-        let cpu = CPUBackend(isa: isa, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount)
+        let cpu = CPUBackend(isa: isa, workers: workers ?? HostCores.active)
         let wantsCPU = device.contains(.cpu) || device.contains(.auto)
         // `cpu` alone needs no OpenCL at all: the platforms are not even enumerated (loading the
         // ICDs and PoCL costs about 50 ms per process).

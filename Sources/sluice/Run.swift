@@ -232,9 +232,9 @@ struct Run: ParsableCommand {
         if let identity = statsFile?.identity { catalogOptions.excludedFiles.insert(identity) }
         // OpenCL lanes start now, on their own thread, while the files are listed.
         let start = try deviceOptions.startLanes(workers: workers, kernel: kernel)
-        let readerCount = readers ?? Run.defaultReaders(cores: ProcessInfo.processInfo.activeProcessorCount,
+        let readerCount = readers ?? Run.defaultReaders(cores: HostCores.active,
                                                          withOpenCL: start.hasOpenCL)
-        let workerCount = workers ?? ProcessInfo.processInfo.activeProcessorCount
+        let workerCount = workers ?? HostCores.active
         let batchBytes = Pipeline.roundedBatchBytes(batchSize?.bytes ?? CPUBackend.defaultBatchBytes)
         let leastStaging = UInt64(batchBytes) * UInt64(readerCount + workerCount + 1)
         if leastStaging > ProcessInfo.processInfo.physicalMemory / 2 {

@@ -58,7 +58,7 @@ public struct CatalogOptions: Sendable {
     /// walk still hands out files and problems in given order, the same ones in the same order
     /// (docs/catalog-and-reader.md, The parallel walk). 1 reads each directory on the walk's
     /// thread when the walk reaches it. Default: `defaultWalkThreads(cores:)` of this machine.
-    public var walkThreads = CatalogOptions.defaultWalkThreads(cores: ProcessInfo.processInfo.activeProcessorCount)
+    public var walkThreads = CatalogOptions.defaultWalkThreads(cores: HostCores.active)
     /// How far the threads reading ahead may get (directories and entries read but not yet reached).
     var walkLookAhead = WalkLookAhead()
 

@@ -123,7 +123,7 @@ public struct DeviceInventory: Sendable {
         -> DeviceInventory
     {
         let cpu = CPUBackendEntry(isa: CPUVectorISA.active(environment: environment),
-                                  cores: ProcessInfo.processInfo.activeProcessorCount,
+                                  cores: HostCores.active,
                                   memoryBytes: ProcessInfo.processInfo.physicalMemory)
         let clPlatforms: [Platform]
         do {
