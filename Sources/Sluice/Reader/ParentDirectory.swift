@@ -43,12 +43,16 @@ final class ParentDirectory {
             forget()
             return try SystemCall.open(file, flags: flags)
         }
-        let folder = slash == 0 ? bytes[0 ... 0] : bytes[0 ..< slash]
-        if !folder.elementsEqual(path) {
+        let folderLength = slash == 0 ? 1 : slash
+        // One `memcmp` a file (the generic slice comparison was 5% of the readers' own time on tiny).
+        let sameFolder = folderLength == path.count && bytes.withUnsafeBytes { file in
+            path.withUnsafeBytes { folder in memcmp(file.baseAddress!, folder.baseAddress!, folderLength) == 0 }
+        }
+        if !sameFolder {
             // A folder met for the first time in a row: by the whole path, remembering the folder.
             close()
             path.removeAll(keepingCapacity: true)
-            path += folder
+            path += bytes[0 ..< folderLength]
             return try SystemCall.open(file, flags: flags)
         }
         if fd < 0 {
