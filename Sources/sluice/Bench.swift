@@ -135,7 +135,7 @@ struct BenchCorpora: ParsableCommand {
 }
 
 /// The kernels `sluice bench` times, and their peers.
-enum BenchKernel: String, ExpressibleByArgument, CaseIterable {
+enum BenchKernel: String, ArgumentChoice {
     case blake3, entropy, stats
 
     /// What every sluice run of this kernel is given.

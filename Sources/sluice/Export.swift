@@ -44,4 +44,4 @@ struct Export: ParsableCommand {
 
 /// Formats `export --format` accepts.
 typealias ExportFormat = StoreExport.Format
-extension StoreExport.Format: ExpressibleByArgument {}
+extension StoreExport.Format: ArgumentChoice {}

@@ -61,13 +61,13 @@ struct KernelOptions: ParsableArguments {
 }
 
 /// Kernels `--kernel` accepts.
-enum KernelName: String, ExpressibleByArgument, CaseIterable {
+enum KernelName: String, ArgumentChoice {
     case blake3, histogram, entropy, stats
 }
 
 /// `--endian` choices.
-enum ByteOrder: String, ExpressibleByArgument, CaseIterable {
+enum ByteOrder: String, ArgumentChoice {
     case little, big
 }
 
-extension ElementType: ExpressibleByArgument {}
+extension ElementType: ArgumentChoice {}

@@ -313,11 +313,11 @@ enum ResultOrder: String, EnumerableFlag {
 
 /// Output formats `--format` accepts.
 typealias FormatName = OutputFormat
-extension OutputFormat: ExpressibleByArgument {}
-extension CatalogOrder: ExpressibleByArgument {}
+extension OutputFormat: ArgumentChoice {}
+extension CatalogOrder: ArgumentChoice {}
 
 /// `--read` choices.
-enum ReadChoice: String, ExpressibleByArgument, CaseIterable {
+enum ReadChoice: String, ArgumentChoice {
     case auto, pread, mmap
 
     var strategy: ReadStrategy {
