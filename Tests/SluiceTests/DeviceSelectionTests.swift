@@ -2,6 +2,21 @@ import XCTest
 @testable import Sluice
 
 final class DeviceSelectionTests: XCTestCase {
+    /// Whitespace around a device or around the entries of a list is dropped; whitespace alone is
+    /// no device.
+    func testWhitespaceAroundDevicesIsDropped() throws {
+        XCTAssertEqual(try DeviceSpec(parsing: " cpu "), .cpu)
+        XCTAssertEqual(try DeviceSpec(parsing: "\tgpu\n"), .gpu)
+        XCTAssertEqual(try DeviceSpec(parsing: " opencl:0:1 "), .opencl(platform: .index(0), device: .index(1)))
+        XCTAssertEqual(try DeviceSpec.list(parsing: "cpu, opencl "), [.cpu, .opencl(platform: nil, device: nil)])
+        XCTAssertEqual("  a b \t".trimmingWhitespace(), "a b")
+        XCTAssertEqual("x".trimmingWhitespace(), "x")
+        XCTAssertEqual(" \n ".trimmingWhitespace(), "")
+        XCTAssertEqual("".trimmingWhitespace(), "")
+        XCTAssertThrowsError(try DeviceSpec.list(parsing: "cpu,  "))
+        XCTAssertThrowsError(try DeviceSpec(parsing: "   "))
+    }
+
 
     func testParsesEveryDocumentedForm() throws {
         XCTAssertEqual(try DeviceSpec(parsing: "auto"), .auto)
